@@ -1,0 +1,97 @@
+#include "loader/pg_connection.h"
+
+#include <cstdlib>
+
+#include "absl/strings/cord.h"
+#include "absl/types/optional.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+
+namespace otter::loader {
+namespace {
+
+constexpr absl::string_view kSqlStatePayload = "otter.sqlstate";
+
+absl::StatusCode CodeForSqlState(std::string_view state) {
+  if (state == "42501") return absl::StatusCode::kPermissionDenied;
+  const std::string_view cls = state.substr(0, 2);
+  if (cls == "22" || cls == "42") return absl::StatusCode::kInvalidArgument;
+  if (cls == "23") return absl::StatusCode::kFailedPrecondition;
+  if (cls == "08" || cls == "57") return absl::StatusCode::kUnavailable;
+  if (cls == "40") return absl::StatusCode::kAborted;
+  if (cls == "53") return absl::StatusCode::kResourceExhausted;
+  return absl::StatusCode::kInternal;
+}
+
+}  // namespace
+
+std::string SqlState(const absl::Status& status) {
+  absl::optional<absl::Cord> state = status.GetPayload(kSqlStatePayload);
+  return state ? std::string(*state) : std::string();
+}
+
+long PgResult::AffectedRows() const {
+  return std::strtol(PQcmdTuples(result_.get()), nullptr, 10);
+}
+
+absl::StatusOr<PgConnection> PgConnection::Connect(const std::string& conninfo) {
+  PgConnection conn(PQconnectdb(conninfo.c_str()));
+  if (conn.get() == nullptr) return absl::ResourceExhaustedError("libpq could not allocate a connection");
+  if (!conn.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot connect to PostgreSQL: ", absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn.get()))));
+  }
+  return conn;
+}
+
+absl::StatusOr<PgResult> PgConnection::Exec(const std::string& sql,
+                                            std::initializer_list<Param> params) {
+  return Exec(sql, std::vector<Param>(params));
+}
+
+absl::StatusOr<PgResult> PgConnection::Exec(const std::string& sql, const std::vector<Param>& params) {
+  if (params.empty()) return Check(PQexec(conn_.get(), sql.c_str()));
+  // libpq wants NUL-terminated values: keep owned copies alive for the call.
+  std::vector<std::string> owned;
+  owned.reserve(params.size());
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const Param& p : params) {
+    if (p) {
+      owned.emplace_back(*p);
+      values.push_back(owned.back().c_str());
+    } else {
+      values.push_back(nullptr);
+    }
+  }
+  return Check(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                            values.data(), nullptr, nullptr, 0));
+}
+
+absl::StatusOr<PgResult> PgConnection::Check(PGresult* raw) {
+  PgResult result(raw);
+  if (raw == nullptr) {
+    return absl::UnavailableError(absl::StrCat(
+        "PostgreSQL query failed: ", absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn_.get()))));
+  }
+  switch (PQresultStatus(raw)) {
+    case PGRES_COMMAND_OK:
+    case PGRES_TUPLES_OK:
+    case PGRES_COPY_IN:
+    case PGRES_COPY_OUT:
+      return result;
+    default:
+      break;
+  }
+  const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+  const std::string sqlstate = state ? state : "";
+  absl::Status status(
+      sqlstate.empty() ? absl::StatusCode::kUnavailable : CodeForSqlState(sqlstate),
+      absl::StrCat(sqlstate.empty() ? "" : absl::StrCat("SQLSTATE ", sqlstate, ": "),
+                   absl::StripTrailingAsciiWhitespace(PQresultErrorMessage(raw))));
+  if (!sqlstate.empty()) status.SetPayload(kSqlStatePayload, absl::Cord(sqlstate));
+  return status;
+}
+
+}  // namespace otter::loader

@@ -1,0 +1,86 @@
+#pragma once
+// A thin owning wrapper over a libpq connection and its results, returning
+// absl::Status instead of raw PGresult status codes. Database errors keep
+// their SQLSTATE, readable with SqlState().
+//
+//   OTTER_ASSIGN_OR_RETURN(PgConnection conn, PgConnection::Connect(conninfo));
+//   OTTER_ASSIGN_OR_RETURN(PgResult r, conn.Exec("SELECT $1::int + 1", {"41"}));
+//   std::string_view answer = r.Get(0, 0);  // "42"
+//
+// Thread safety: a PgConnection is used by one thread at a time.
+
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "libpq-fe.h"
+
+namespace otter::loader {
+
+// The SQLSTATE of a status returned for a database error ("23505"), or an
+// empty string when the status did not come from the server.
+std::string SqlState(const absl::Status& status);
+
+// One query result. Values are the text (or binary) bytes libpq returned.
+class PgResult {
+ public:
+  explicit PgResult(PGresult* result) : result_(result) {}
+
+  int rows() const { return PQntuples(result_.get()); }
+  int columns() const { return PQnfields(result_.get()); }
+  bool IsNull(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
+  // The value at (row, column); empty for NULL. Requires indexes in range.
+  std::string_view Get(int row, int column) const {
+    return {PQgetvalue(result_.get(), row, column),
+            static_cast<size_t>(PQgetlength(result_.get(), row, column))};
+  }
+  // The number of rows an INSERT/UPDATE/DELETE affected.
+  long AffectedRows() const;
+  PGresult* get() const { return result_.get(); }
+
+ private:
+  struct Clear {
+    void operator()(PGresult* r) const { PQclear(r); }
+  };
+  std::unique_ptr<PGresult, Clear> result_;
+};
+
+class PgConnection {
+ public:
+  // A query parameter in text form; nullopt is SQL NULL.
+  using Param = std::optional<std::string_view>;
+
+  // Connects with a libpq conninfo string or URL. Returns kUnavailable with
+  // libpq's message when the server cannot be reached or refuses us.
+  static absl::StatusOr<PgConnection> Connect(const std::string& conninfo);
+
+  // Runs `sql`. Without parameters it may hold several statements (the
+  // result is the last one's); with parameters it is one statement whose
+  // $1..$n take `params` in text form. Database errors come back with their
+  // SQLSTATE (see SqlState) and a code chosen by its class: 22 and 42 are
+  // kInvalidArgument, 23 kFailedPrecondition, 42501 kPermissionDenied,
+  // 08/57 kUnavailable, 40 kAborted.
+  absl::StatusOr<PgResult> Exec(const std::string& sql,
+                                std::initializer_list<Param> params = {});
+  absl::StatusOr<PgResult> Exec(const std::string& sql, const std::vector<Param>& params);
+
+  // False once the connection is broken.
+  bool ok() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+  PGconn* get() const { return conn_.get(); }
+
+ private:
+  struct Finish {
+    void operator()(PGconn* c) const { PQfinish(c); }
+  };
+  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  absl::StatusOr<PgResult> Check(PGresult* result);
+
+  std::unique_ptr<PGconn, Finish> conn_;
+};
+
+}  // namespace otter::loader

@@ -1,0 +1,58 @@
+#include "tests/support/test_database.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+
+namespace otter::testing {
+
+absl::StatusOr<std::string> TestClusterUrl() {
+  const char* env_file = std::getenv("OTTER_TEST_PG_ENV");
+  if (env_file == nullptr || *env_file == '\0') {
+    return absl::FailedPreconditionError(
+        "OTTER_TEST_PG_ENV is not set: run this test through ctest, which starts the "
+        "private PostgreSQL (fixture 'postgres')");
+  }
+  std::ifstream in(env_file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "OTTER_PG_URL=")) return line.substr(13);
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "no test PostgreSQL: ", env_file,
+      " is missing or has no OTTER_PG_URL (did the ctest fixture 'postgres' fail?)"));
+}
+
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(std::string_view template_name) {
+  OTTER_ASSIGN_OR_RETURN(std::string cluster_url, TestClusterUrl());
+  static std::atomic<int> counter{0};
+  const std::string name = absl::StrCat("test_", getpid(), "_", counter++, "_",
+                                        std::random_device{}() % 1000000);
+  OTTER_ASSIGN_OR_RETURN(loader::PgConnection admin,
+                         loader::PgConnection::Connect(cluster_url + "postgres"));
+  OTTER_RETURN_IF_ERROR(
+      admin.Exec(absl::StrCat("CREATE DATABASE ", name, " TEMPLATE ", std::string(template_name))).status());
+  return std::unique_ptr<TestDatabase>(new TestDatabase(cluster_url, name));
+}
+
+TestDatabase::TestDatabase(std::string cluster_url, std::string name)
+    : cluster_url_(std::move(cluster_url)), name_(std::move(name)), url_(cluster_url_ + name_) {}
+
+TestDatabase::~TestDatabase() {
+  absl::StatusOr<loader::PgConnection> admin = loader::PgConnection::Connect(cluster_url_ + "postgres");
+  if (admin.ok()) (void)admin->Exec(absl::StrCat("DROP DATABASE IF EXISTS ", name_, " WITH (FORCE)"));
+}
+
+absl::StatusOr<loader::PgConnection> TestDatabase::Connect() const {
+  return loader::PgConnection::Connect(url_);
+}
+
+}  // namespace otter::testing
