@@ -99,8 +99,8 @@ void TextIndex::Union(absl::Span<const WordTerm> terms, const Bm25FScorer& score
   ords->clear();
   scores->clear();
   if (terms.size() == 1) {
-    const uint64_t begin = posting_offsets_[terms[0].term];
-    const uint64_t end = posting_offsets_[terms[0].term + 1];
+    const uint64_t begin = terms[0].begin;
+    const uint64_t end = terms[0].end;
     ords->assign(posting_ords_.begin() + begin, posting_ords_.begin() + end);
     scores->resize(end - begin);
     for (uint64_t p = begin; p < end; ++p) {
@@ -119,8 +119,8 @@ void TextIndex::Union(absl::Span<const WordTerm> terms, const Bm25FScorer& score
   std::vector<std::pair<uint32_t, size_t>> heap;  // (ordinal, cursor), smallest on top.
   uint64_t total = 0;
   for (const WordTerm& term : terms) {
-    const uint64_t begin = posting_offsets_[term.term];
-    const uint64_t end = posting_offsets_[term.term + 1];
+    const uint64_t begin = term.begin;
+    const uint64_t end = term.end;
     if (begin == end) continue;
     heap.emplace_back(posting_ords_[begin], cursors.size());
     cursors.push_back(Cursor{begin, end, term.weight});
@@ -157,8 +157,8 @@ void TextIndex::Intersect(absl::Span<const WordTerm> terms, const Bm25FScorer& s
   std::vector<double> best(n, -1.0);
   const uint32_t* candidates = ords->data();
   for (const WordTerm& term : terms) {
-    const uint64_t begin = posting_offsets_[term.term];
-    const uint64_t end = posting_offsets_[term.term + 1];
+    const uint64_t begin = term.begin;
+    const uint64_t end = term.end;
     const uint32_t* postings = posting_ords_.data();
     auto hit = [&](size_t c, uint64_t p) {
       const double score =
@@ -191,32 +191,49 @@ void TextIndex::Intersect(absl::Span<const WordTerm> terms, const Bm25FScorer& s
   scores->resize(kept);
 }
 
-std::vector<ScoredDoc> TextIndex::Match(const TextQuery& query, const QueryStats& stats) const {
-  if (query.words.empty() || doc_count() == 0) return {};
-  assert(stats.word_terms.size() == query.words.size());
-  const Bm25FScorer scorer(options_, stats);
-  // Per query word, the terms it matches here and the postings they hold.
-  std::vector<std::vector<WordTerm>> word_terms(query.words.size());
+std::vector<std::vector<TextIndex::WordTerm>> TextIndex::WordTerms(
+    const QueryStats& stats, const Bm25FScorer& scorer, std::vector<size_t>* order) const {
+  std::vector<std::vector<WordTerm>> word_terms(stats.word_terms.size());
   std::vector<std::pair<uint64_t, size_t>> costs;
-  for (size_t w = 0; w < query.words.size(); ++w) {
+  for (size_t w = 0; w < stats.word_terms.size(); ++w) {
     uint64_t cost = 0;
     for (const auto& [term_text, term_stats] : stats.word_terms[w]) {
       auto it = term_ids_.find(term_text);
       if (it == term_ids_.end()) continue;
-      word_terms[w].push_back(WordTerm{it->second, scorer.TermWeight(term_stats)});
-      cost += posting_offsets_[it->second + 1] - posting_offsets_[it->second];
+      const uint64_t begin = posting_offsets_[it->second];
+      const uint64_t end = posting_offsets_[it->second + 1];
+      word_terms[w].push_back(WordTerm{it->second, scorer.TermWeight(term_stats), begin, end});
+      cost += end - begin;
     }
     if (word_terms[w].empty()) return {};
     costs.emplace_back(cost, w);
   }
   // The rarest word drives; the others only probe its candidates.
   std::sort(costs.begin(), costs.end());
+  order->clear();
+  for (const auto& [cost, w] : costs) order->push_back(w);
+  return word_terms;
+}
+
+void TextIndex::MatchRanges(const std::vector<std::vector<WordTerm>>& word_terms,
+                            absl::Span<const size_t> order, const Bm25FScorer& scorer,
+                            std::vector<uint32_t>* ords, std::vector<double>* scores) const {
+  Union(word_terms[order[0]], scorer, ords, scores);
+  for (size_t i = 1; i < order.size() && !ords->empty(); ++i) {
+    Intersect(word_terms[order[i]], scorer, ords, scores);
+  }
+}
+
+std::vector<ScoredDoc> TextIndex::Match(const TextQuery& query, const QueryStats& stats) const {
+  if (query.words.empty() || doc_count() == 0) return {};
+  assert(stats.word_terms.size() == query.words.size());
+  const Bm25FScorer scorer(options_, stats);
+  std::vector<size_t> order;
+  const std::vector<std::vector<WordTerm>> word_terms = WordTerms(stats, scorer, &order);
+  if (word_terms.empty()) return {};
   std::vector<uint32_t> ords;
   std::vector<double> scores;
-  Union(word_terms[costs[0].second], scorer, &ords, &scores);
-  for (size_t i = 1; i < costs.size() && !ords.empty(); ++i) {
-    Intersect(word_terms[costs[i].second], scorer, &ords, &scores);
-  }
+  MatchRanges(word_terms, order, scorer, &ords, &scores);
   std::vector<ScoredDoc> matches(ords.size());
   for (size_t i = 0; i < ords.size(); ++i) {
     matches[i] = ScoredDoc{doc_ids_[ords[i]], static_cast<float>(scores[i])};
@@ -228,12 +245,13 @@ TopKResult TextIndex::Search(const TextQuery& query, size_t k,
                              absl::FunctionRef<bool(uint32_t doc)> keep) const {
   QueryStats stats(field_count_, query.words.size());
   CollectStats(query, &stats);
-  const std::vector<ScoredDoc> matches = Match(query, stats);
-  return SelectTopK(matches, k, keep);
+  return TopK(query, stats, k, keep);
 }
 
 TopKResult TextIndex::Search(const TextQuery& query, size_t k) const {
-  return Search(query, k, [](uint32_t) { return true; });
+  QueryStats stats(field_count_, query.words.size());
+  CollectStats(query, &stats);
+  return TopK(query, stats, k);
 }
 
 std::vector<Suggestion> TextIndex::Suggest(std::string_view prefix, size_t limit) const {
@@ -273,7 +291,8 @@ size_t TextIndex::MemoryBytes() const {
                  field_lengths_.capacity() * sizeof(uint16_t) +
                  posting_offsets_.capacity() * sizeof(uint64_t) +
                  posting_ords_.capacity() * sizeof(uint32_t) +
-                 posting_tfs_.capacity() * sizeof(uint16_t) + vocabulary_.MemoryBytes();
+                 posting_tfs_.capacity() * sizeof(uint16_t) + blocks_.MemoryBytes() +
+                 dense_.MemoryBytes() + vocabulary_.MemoryBytes();
   for (const std::string& term : terms_) {
     // The term itself, its copy as a key and the hash table slot.
     bytes += 2 * (sizeof(std::string) + term.capacity()) + sizeof(uint32_t) + 1;

@@ -14,6 +14,12 @@
 // returns every matching document. Scores are BM25F (bm25.h), with typo and
 // prefix matches scaled down by a factor so that exact matches rank first.
 //
+// TopK (and so Search) returns the same hits and total as SelectTopK over
+// Match without scoring every match: it counts the matches exactly without
+// scoring (match_count.h), then ranks windows of document ordinals by an
+// upper bound of their scores (block-max bounds, postings.h) and scores only
+// the windows whose bound can still beat the k-th best hit.
+//
 //   absl::StatusOr<TextQuery> query = ParseTextQuery("sunset kay");
 //   TopKResult top = index.Search(*query, 20);
 //   // or, over a base and a delta index, see bm25.h:
@@ -32,6 +38,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/types/span.h"
 #include "engine/text/bm25.h"
+#include "engine/text/postings.h"
 #include "engine/text/text_query.h"
 #include "engine/text/vocabulary.h"
 
@@ -65,6 +72,13 @@ TopKResult SelectTopK(absl::Span<const ScoredDoc> matches, size_t k,
 // SelectTopK keeping every document.
 TopKResult SelectTopK(absl::Span<const ScoredDoc> matches, size_t k);
 
+// Tuning of TextIndex::TopK; the result does not depend on it.
+struct TopKOptions {
+  // Documents are ranked in windows of 2^window_log2 ordinals; clamped to
+  // [6, 24]. Smaller windows have tighter bounds but cost more to rank.
+  uint32_t window_log2 = 7;
+};
+
 class TextIndex {
  public:
   // An empty index with no fields; real ones come from TextIndexBuilder.
@@ -93,7 +107,20 @@ class TextIndex {
   // documents whose terms `stats` lists).
   std::vector<ScoredDoc> Match(const TextQuery& query, const QueryStats& stats) const;
 
-  // CollectStats, Match and SelectTopK on this index alone.
+  // Returns exactly SelectTopK(Match(query, stats), k, keep): the same hits
+  // in the same order with the same scores, and the same total, without
+  // scoring every match. `stats` as for Match. `keep` must be a pure function
+  // of the doc id; it may be called more than once per document. Over a base
+  // and a delta index, merge the hits of each (by descending score, then
+  // ascending doc id) and add the totals.
+  TopKResult TopK(const TextQuery& query, const QueryStats& stats, size_t k,
+                  absl::FunctionRef<bool(uint32_t doc)> keep,
+                  const TopKOptions& options = {}) const;
+  // TopK keeping every document.
+  TopKResult TopK(const TextQuery& query, const QueryStats& stats, size_t k,
+                  const TopKOptions& options = {}) const;
+
+  // CollectStats and TopK on this index alone.
   TopKResult Search(const TextQuery& query, size_t k) const;
   TopKResult Search(const TextQuery& query, size_t k,
                     absl::FunctionRef<bool(uint32_t doc)> keep) const;
@@ -109,14 +136,37 @@ class TextIndex {
  private:
   friend class TextIndexBuilder;
 
-  // One term a query word matches here, with its s(t, d) factor.
+  // One term a query word matches here, with its s(t, d) factor, and the
+  // part of its postings considered: posting_ords_[begin, end).
   struct WordTerm {
     uint32_t term;
     double weight;
+    uint64_t begin;
+    uint64_t end;
   };
 
   // The terms of this index matched by `word`, with their factors.
   absl::flat_hash_map<uint32_t, double> ExpandWord(const QueryWord& word) const;
+  // The terms of each query word listed in `stats` and present here, with
+  // their whole postings, and the words in Match's order (ascending total
+  // postings, then word number). Empty when some word has no term here.
+  std::vector<std::vector<WordTerm>> WordTerms(const QueryStats& stats, const Bm25FScorer& scorer,
+                                               std::vector<size_t>* order) const;
+  // The documents of the words `word_terms` in `order` within their
+  // WordTerm ranges, scored like Match, by ordinal.
+  void MatchRanges(const std::vector<std::vector<WordTerm>>& word_terms,
+                   absl::Span<const size_t> order, const Bm25FScorer& scorer,
+                   std::vector<uint32_t>* ords, std::vector<double>* scores) const;
+  // TopK with `keep` null for keeping every document.
+  TopKResult TopKImpl(const TextQuery& query, const QueryStats& stats, size_t k,
+                      const absl::FunctionRef<bool(uint32_t doc)>* keep,
+                      const TopKOptions& options) const;
+  // Whether `stats` are exactly this index's own corpus statistics.
+  bool HasOwnStatistics(const QueryStats& stats) const;
+  PostingsView postings_view() const {
+    return PostingsView{posting_offsets_, posting_ords_, posting_tfs_, field_lengths_,
+                        field_count_, doc_ids_.size()};
+  }
   // Applies a further word to the sorted candidates `ords`/`scores`.
   void Intersect(absl::Span<const WordTerm> terms, const Bm25FScorer& scorer,
                  std::vector<uint32_t>* ords, std::vector<double>* scores) const;
@@ -140,6 +190,10 @@ class TextIndex {
   std::vector<uint64_t> posting_offsets_;
   std::vector<uint32_t> posting_ords_;
   std::vector<uint16_t> posting_tfs_;
+  // Score bounds of blocks of postings and bitmaps of frequent terms, for
+  // TopK.
+  PostingBlocks blocks_;
+  DenseBitmaps dense_;
   Vocabulary vocabulary_;
 };
 
