@@ -31,7 +31,10 @@ function(otter_test name)
     list(APPEND properties LABELS "${ARG_LABELS}")
   endif()
   if(ARG_FIXTURES)
-    list(APPEND properties FIXTURES_REQUIRED "${ARG_FIXTURES}")
+    # The change follower's fence, pg_snapshot_xmin(), is cluster-wide: a
+    # test's open transaction holds it back for every other database. Tests
+    # of the cluster therefore run one at a time (the others in parallel).
+    list(APPEND properties FIXTURES_REQUIRED "${ARG_FIXTURES}" RESOURCE_LOCK "${ARG_FIXTURES}")
   endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${properties})
 endfunction()

@@ -52,6 +52,17 @@ absl::StatusOr<PgResult> PgConnection::Exec(const std::string& sql,
 
 absl::StatusOr<PgResult> PgConnection::Exec(const std::string& sql, const std::vector<Param>& params) {
   if (params.empty()) return Check(PQexec(conn_.get(), sql.c_str()));
+  return ExecParams(sql, params, 0);
+}
+
+absl::StatusOr<PgResult> PgConnection::ExecBinary(const std::string& sql,
+                                                  const std::vector<Param>& params) {
+  return ExecParams(sql, params, 1);
+}
+
+absl::StatusOr<PgResult> PgConnection::ExecParams(const std::string& sql,
+                                                  const std::vector<Param>& params,
+                                                  int result_format) {
   // libpq wants NUL-terminated values: keep owned copies alive for the call.
   std::vector<std::string> owned;
   owned.reserve(params.size());
@@ -66,7 +77,58 @@ absl::StatusOr<PgResult> PgConnection::Exec(const std::string& sql, const std::v
     }
   }
   return Check(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
-                            values.data(), nullptr, nullptr, 0));
+                            values.data(), nullptr, nullptr, result_format));
+}
+
+absl::Status PgConnection::CopyOut(const std::string& sql,
+                                   absl::FunctionRef<absl::Status(std::string_view)> on_data) {
+  PGresult* raw = PQexec(conn_.get(), sql.c_str());
+  if (raw != nullptr && PQresultStatus(raw) != PGRES_COPY_OUT) {
+    absl::StatusOr<PgResult> result = Check(raw);  // takes ownership
+    if (!result.ok()) return result.status();
+    return absl::InternalError(absl::StrCat("CopyOut needs a COPY ... TO STDOUT statement, got: ",
+                                            sql.substr(0, 80)));
+  }
+  if (raw == nullptr) return Check(raw).status();
+  PQclear(raw);
+
+  absl::Status callback_status;
+  bool cancelled = false;
+  for (;;) {
+    char* buffer = nullptr;
+    const int n = PQgetCopyData(conn_.get(), &buffer, /*async=*/0);
+    if (n == -1) break;  // the COPY is done; its final result follows
+    if (n == -2) {
+      return absl::UnavailableError(absl::StrCat(
+          "COPY failed: ", absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn_.get()))));
+    }
+    if (callback_status.ok()) {
+      callback_status = on_data(std::string_view(buffer, static_cast<size_t>(n)));
+    }
+    PQfreemem(buffer);
+    if (!callback_status.ok() && !cancelled) {
+      // Stop the server from sending the rest of a large table; what is
+      // already in flight is drained by this loop.
+      cancelled = true;
+      if (PGcancel* cancel = PQgetCancel(conn_.get())) {
+        char error[256];
+        (void)PQcancel(cancel, error, sizeof error);
+        PQfreeCancel(cancel);
+      }
+    }
+  }
+  const absl::Status finish = FinishCopy();
+  if (!callback_status.ok()) return callback_status;
+  return finish;
+}
+
+absl::Status PgConnection::FinishCopy() {
+  absl::Status first;
+  while (PGresult* raw = PQgetResult(conn_.get())) {
+    absl::StatusOr<PgResult> result = Check(raw);
+    if (!result.ok() && first.ok()) first = result.status();
+  }
+  return first;
 }
 
 absl::StatusOr<PgResult> PgConnection::Check(PGresult* raw) {

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "libpq-fe.h"
@@ -69,6 +70,20 @@ class PgConnection {
                                 std::initializer_list<Param> params = {});
   absl::StatusOr<PgResult> Exec(const std::string& sql, const std::vector<Param>& params);
 
+  // Like Exec with parameters, but asks for every result column in binary
+  // form (PostgreSQL's send functions: what a binary COPY carries per
+  // field), so that the loader's COPY decoders read it. Parameters stay text.
+  absl::StatusOr<PgResult> ExecBinary(const std::string& sql, const std::vector<Param>& params);
+
+  // Runs `sql`, a `COPY ... TO STDOUT` statement (COPY takes no
+  // parameters), and passes each chunk of data the server sends to
+  // `on_data`; the bytes are valid only during the call. Returns the
+  // statement's error (as Exec would), kInternal when `sql` is not a COPY TO
+  // STDOUT, or the first error `on_data` returns: the COPY is then cancelled
+  // and drained, so that the connection stays usable.
+  absl::Status CopyOut(const std::string& sql,
+                       absl::FunctionRef<absl::Status(std::string_view)> on_data);
+
   // False once the connection is broken.
   bool ok() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
   PGconn* get() const { return conn_.get(); }
@@ -79,6 +94,10 @@ class PgConnection {
   };
   explicit PgConnection(PGconn* conn) : conn_(conn) {}
   absl::StatusOr<PgResult> Check(PGresult* result);
+  absl::StatusOr<PgResult> ExecParams(const std::string& sql, const std::vector<Param>& params,
+                                      int result_format);
+  // Reads the results that follow a finished COPY; returns the first error.
+  absl::Status FinishCopy();
 
   std::unique_ptr<PGconn, Finish> conn_;
 };
