@@ -13,7 +13,8 @@
 // 77% of the documents), kept to compare with earlier figures.
 //
 // Each query set runs twice: TopK (what Search does) and Exhaustive (Match
-// then SelectTopK, the path before TopK, still what facets need).
+// then SelectTopK, the path before TopK, still what facets need); filtered
+// sets also run with the filter as a bitmap of allowed ids (TopKBitmap).
 //
 //   text_index_benchmark --benchmark_filter=Search
 
@@ -185,11 +186,24 @@ const Corpus& GetCorpus() {
 // How a query is answered.
 enum class Path {
   kTopK,        // TextIndex::Search (CollectStats, TopK).
+  kTopKBitmap,  // CollectStats, TopK with the filter as a bitmap of ids.
   kExhaustive,  // CollectStats, Match, SelectTopK: scores every match.
 };
 
 // A filter as the engine passes one (deleted tours, filters): keeps 90%.
 bool KeepNineInTen(uint32_t doc) { return doc % 10 != 7; }
+
+// KeepNineInTen as a bitmap of the corpus's ids.
+const std::vector<uint64_t>& NineInTenBitmap() {
+  static const std::vector<uint64_t> bits = [] {
+    std::vector<uint64_t> words((GetCorpus().docs + 63) / 64, 0);
+    for (uint32_t doc = 0; doc < GetCorpus().docs; ++doc) {
+      if (KeepNineInTen(doc)) words[doc / 64] |= uint64_t{1} << (doc % 64);
+    }
+    return words;
+  }();
+  return bits;
+}
 
 double ThreadCpuMicros() {
   timespec now{};
@@ -203,6 +217,7 @@ void RunQueries(benchmark::State& state, Path path, bool filtered,
                 const std::vector<std::string>& queries) {
   const Corpus& corpus = GetCorpus();
   const TextIndex& index = corpus.index;
+  const std::vector<uint64_t>& allowed = NineInTenBitmap();
   std::vector<double> micros, cpu_micros;
   micros.reserve(1 << 16);
   cpu_micros.reserve(1 << 16);
@@ -215,6 +230,10 @@ void RunQueries(benchmark::State& state, Path path, bool filtered,
     TopKResult top;
     if (path == Path::kTopK) {
       top = filtered ? index.Search(*query, 20, KeepNineInTen) : index.Search(*query, 20);
+    } else if (path == Path::kTopKBitmap) {
+      QueryStats stats(index.options().fields.size(), query->words.size());
+      index.CollectStats(*query, &stats);
+      top = filtered ? index.TopK(*query, stats, 20, allowed) : index.TopK(*query, stats, 20);
     } else {
       QueryStats stats(index.options().fields.size(), query->words.size());
       index.CollectStats(*query, &stats);
@@ -312,9 +331,13 @@ BENCHMARK_CAPTURE(BM_TextIndex_Search, CommonWords_TopK, Path::kTopK, false, Com
 BENCHMARK_CAPTURE(BM_TextIndex_Search, CommonWords_Exhaustive, Path::kExhaustive, false,
                   CommonPairs);
 BENCHMARK_CAPTURE(BM_TextIndex_Search, CommonWordFiltered_TopK, Path::kTopK, true, CommonWords);
+BENCHMARK_CAPTURE(BM_TextIndex_Search, CommonWordFiltered_TopKBitmap, Path::kTopKBitmap, true,
+                  CommonWords);
 BENCHMARK_CAPTURE(BM_TextIndex_Search, CommonWordFiltered_Exhaustive, Path::kExhaustive, true,
                   CommonWords);
 BENCHMARK_CAPTURE(BM_TextIndex_Search, CommonWordsFiltered_TopK, Path::kTopK, true, CommonPairs);
+BENCHMARK_CAPTURE(BM_TextIndex_Search, CommonWordsFiltered_TopKBitmap, Path::kTopKBitmap, true,
+                  CommonPairs);
 BENCHMARK_CAPTURE(BM_TextIndex_Search, CommonWordsFiltered_Exhaustive, Path::kExhaustive, true,
                   CommonPairs);
 BENCHMARK_CAPTURE(BM_TextIndex_Search, RareWords_TopK, Path::kTopK, false, RareWords);

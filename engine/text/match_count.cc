@@ -15,10 +15,12 @@ struct WordSet {
 };
 
 // The number of bits set in the AND of maps[0..count) over words [begin,
-// end). Cloned for CPUs with POPCNT (picked once at load time): without it,
-// GCC's generic popcount is a library call per word.
-__attribute__((target_clones("popcnt", "default"))) uint64_t AndPopcount(
-    const uint64_t* const* maps, size_t count, size_t begin, size_t end) {
+// end). Inlined into a POPCNT build and a portable one, chosen once at run
+// time: without POPCNT, GCC's generic popcount is a library call per word.
+// (Not target_clones: its ifunc resolver runs before sanitizers start.)
+__attribute__((always_inline)) inline uint64_t AndPopcountBody(const uint64_t* const* maps,
+                                                               size_t count, size_t begin,
+                                                               size_t end) {
   uint64_t total = 0;
   if (count == 1) {
     for (size_t i = begin; i < end; ++i) total += __builtin_popcountll(maps[0][i]);
@@ -32,6 +34,22 @@ __attribute__((target_clones("popcnt", "default"))) uint64_t AndPopcount(
     }
   }
   return total;
+}
+
+uint64_t AndPopcountPortable(const uint64_t* const* maps, size_t count, size_t begin, size_t end) {
+  return AndPopcountBody(maps, count, begin, end);
+}
+
+__attribute__((target("popcnt"))) uint64_t AndPopcountPopcnt(const uint64_t* const* maps,
+                                                             size_t count, size_t begin,
+                                                             size_t end) {
+  return AndPopcountBody(maps, count, begin, end);
+}
+
+uint64_t AndPopcount(const uint64_t* const* maps, size_t count, size_t begin, size_t end) {
+  static const auto kAndPopcount =
+      __builtin_cpu_supports("popcnt") ? AndPopcountPopcnt : AndPopcountPortable;
+  return kAndPopcount(maps, count, begin, end);
 }
 
 // The first index in [lo, hi) whose value is >= target (hi if none).
@@ -50,7 +68,7 @@ size_t Gallop(const uint32_t* values, size_t lo, size_t hi, uint32_t target) {
 uint64_t CountDriven(const WordSet& driver, absl::Span<const WordSet> others,
                      const MatchKeep& keep, uint32_t window_log2,
                      std::vector<uint32_t>* window_counts) {
-  if (others.empty() && keep.keep == nullptr && window_counts == nullptr) return driver.size;
+  if (others.empty() && !keep.filters() && window_counts == nullptr) return driver.size;
   std::vector<const uint64_t*> maps;
   std::vector<const WordSet*> lists;
   for (const WordSet& other : others) {
@@ -87,7 +105,16 @@ uint64_t CountBitmaps(absl::Span<const WordSet> words, size_t word_count, const 
   std::vector<const uint64_t*> maps;
   for (const WordSet& word : words) maps.push_back(word.bits);
   uint64_t total = 0;
-  if (keep.keep == nullptr) {
+  // Doc ids equal to ordinals (a base index over dense ids) let a bitmap of
+  // allowed ids join the AND; words past its end hold no allowed id.
+  const bool allowed_by_ordinal =
+      keep.keep == nullptr && keep.allowed != nullptr && !keep.doc_ids.empty() &&
+      keep.doc_ids.back() == keep.doc_ids.size() - 1;
+  if (allowed_by_ordinal) {
+    maps.push_back(keep.allowed);
+    word_count = std::min(word_count, keep.allowed_words);
+  }
+  if (!keep.filters() || allowed_by_ordinal) {
     if (window_counts == nullptr) return AndPopcount(maps.data(), maps.size(), 0, word_count);
     const size_t per_window = size_t{1} << (window_log2 - 6);
     for (size_t begin = 0, w = 0; begin < word_count; begin += per_window, ++w) {

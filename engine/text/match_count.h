@@ -25,12 +25,24 @@
 namespace otter::engine::text {
 
 // Which matching documents count: those for which `keep` (when not null)
-// returns true for their doc id doc_ids[ordinal].
+// returns true for their doc id doc_ids[ordinal], and, when `allowed` is
+// set, whose doc id has its bit set there (bit d % 64 of allowed[d / 64];
+// ids past its end are not allowed).
 struct MatchKeep {
   const absl::FunctionRef<bool(uint32_t doc)>* keep = nullptr;
   absl::Span<const uint32_t> doc_ids;
+  const uint64_t* allowed = nullptr;
+  size_t allowed_words = 0;
 
-  bool operator()(uint32_t ord) const { return keep == nullptr || (*keep)(doc_ids[ord]); }
+  bool filters() const { return keep != nullptr || allowed != nullptr; }
+  bool operator()(uint32_t ord) const {
+    const uint32_t doc = doc_ids[ord];
+    if (allowed != nullptr &&
+        (doc / 64 >= allowed_words || (allowed[doc / 64] >> (doc % 64) & 1) == 0)) {
+      return false;
+    }
+    return keep == nullptr || (*keep)(doc);
+  }
 };
 
 // Returns the number of document ordinals that hold, for every entry of

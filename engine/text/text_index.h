@@ -16,9 +16,9 @@
 //
 // TopK (and so Search) returns the same hits and total as SelectTopK over
 // Match without scoring every match: it counts the matches exactly without
-// scoring (match_count.h), then ranks windows of document ordinals by an
-// upper bound of their scores (block-max bounds, postings.h) and scores only
-// the windows whose bound can still beat the k-th best hit.
+// scoring (match_count.h), then ranks windows of document ordinals by
+// block-max bounds (postings.h) and scores only the windows whose bound can
+// still beat the k-th best hit.
 //
 //   absl::StatusOr<TextQuery> query = ParseTextQuery("sunset kay");
 //   TopKResult top = index.Search(*query, 20);
@@ -30,6 +30,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/types/span.h"
 #include "engine/text/bm25.h"
+#include "engine/text/match_count.h"
 #include "engine/text/postings.h"
 #include "engine/text/text_query.h"
 #include "engine/text/vocabulary.h"
@@ -119,6 +121,13 @@ class TextIndex {
   // TopK keeping every document.
   TopKResult TopK(const TextQuery& query, const QueryStats& stats, size_t k,
                   const TopKOptions& options = {}) const;
+  // TopK keeping the documents whose id has its bit set in `allowed_docs`
+  // (bit d % 64 of allowed_docs[d / 64]; ids past its end are not kept):
+  // exactly SelectTopK(Match(query, stats), k, keep) for that keep. Cheaper
+  // than a predicate: the total of frequent words is an AND and a popcount
+  // when doc ids are the ordinals 0..doc_count()-1.
+  TopKResult TopK(const TextQuery& query, const QueryStats& stats, size_t k,
+                  std::span<const uint64_t> allowed_docs, const TopKOptions& options = {}) const;
 
   // CollectStats and TopK on this index alone.
   TopKResult Search(const TextQuery& query, size_t k) const;
@@ -157,10 +166,9 @@ class TextIndex {
   void MatchRanges(const std::vector<std::vector<WordTerm>>& word_terms,
                    absl::Span<const size_t> order, const Bm25FScorer& scorer,
                    std::vector<uint32_t>* ords, std::vector<double>* scores) const;
-  // TopK with `keep` null for keeping every document.
+  // TopK keeping the documents `keep` keeps.
   TopKResult TopKImpl(const TextQuery& query, const QueryStats& stats, size_t k,
-                      const absl::FunctionRef<bool(uint32_t doc)>* keep,
-                      const TopKOptions& options) const;
+                      const MatchKeep& keep, const TopKOptions& options) const;
   // Whether `stats` are exactly this index's own corpus statistics.
   bool HasOwnStatistics(const QueryStats& stats) const;
   PostingsView postings_view() const {

@@ -39,12 +39,19 @@ bool RanksBefore(const ScoredDoc& a, const ScoredDoc& b) {
 TopKResult TextIndex::TopK(const TextQuery& query, const QueryStats& stats, size_t k,
                            absl::FunctionRef<bool(uint32_t doc)> keep,
                            const TopKOptions& options) const {
-  return TopKImpl(query, stats, k, &keep, options);
+  return TopKImpl(query, stats, k, MatchKeep{&keep, doc_ids_}, options);
 }
 
 TopKResult TextIndex::TopK(const TextQuery& query, const QueryStats& stats, size_t k,
                            const TopKOptions& options) const {
-  return TopKImpl(query, stats, k, nullptr, options);
+  return TopKImpl(query, stats, k, MatchKeep{nullptr, doc_ids_}, options);
+}
+
+TopKResult TextIndex::TopK(const TextQuery& query, const QueryStats& stats, size_t k,
+                           std::span<const uint64_t> allowed_docs,
+                           const TopKOptions& options) const {
+  return TopKImpl(query, stats, k,
+                  MatchKeep{nullptr, doc_ids_, allowed_docs.data(), allowed_docs.size()}, options);
 }
 
 bool TextIndex::HasOwnStatistics(const QueryStats& stats) const {
@@ -52,8 +59,7 @@ bool TextIndex::HasOwnStatistics(const QueryStats& stats) const {
 }
 
 TopKResult TextIndex::TopKImpl(const TextQuery& query, const QueryStats& stats, size_t k,
-                               const absl::FunctionRef<bool(uint32_t doc)>* keep,
-                               const TopKOptions& options) const {
+                               const MatchKeep& keep, const TopKOptions& options) const {
   TopKResult result;
   if (query.words.empty() || doc_count() == 0) return result;
   assert(stats.word_terms.size() == query.words.size());
@@ -71,9 +77,9 @@ TopKResult TextIndex::TopKImpl(const TextQuery& query, const QueryStats& stats, 
   for (size_t i = 0; i < order.size(); ++i) {
     for (const WordTerm& term : word_terms[order[i]]) terms[i].push_back(term.term);
   }
-  const bool count_windows = order.size() > 1 || keep != nullptr;
+  const bool count_windows = order.size() > 1 || keep.filters();
   std::vector<uint32_t> window_counts;
-  result.total = CountMatches(postings_view(), dense_, terms, MatchKeep{keep, doc_ids_}, shift,
+  result.total = CountMatches(postings_view(), dense_, terms, keep, shift,
                               count_windows ? &window_counts : nullptr);
   if (k == 0 || result.total == 0) return result;
 
@@ -158,7 +164,7 @@ TopKResult TextIndex::TopKImpl(const TextQuery& query, const QueryStats& stats, 
     for (size_t i = 0; i < ords.size(); ++i) {
       const ScoredDoc match{doc_ids_[ords[i]], static_cast<float>(scores[i])};
       if (heap.size() == k && !RanksBefore(match, heap.front())) continue;
-      if (keep != nullptr && !(*keep)(match.doc)) continue;
+      if (keep.filters() && !keep(ords[i])) continue;
       if (heap.size() < k) {
         heap.push_back(match);
         std::push_heap(heap.begin(), heap.end(), RanksBefore);

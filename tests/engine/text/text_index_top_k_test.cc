@@ -1,11 +1,14 @@
 // TextIndex::TopK against its oracle, the exhaustive path SelectTopK(Match):
 // the same hits in the same order with bit-equal scores, and the same total,
 // on randomized corpora and queries (exact, typo, prefix, several words),
-// with and without a keep predicate, with windows small enough that bounds
-// prune and blocks of postings large enough that terms span many of them.
+// with and without a keep predicate or a bitmap of allowed ids, over one
+// index and over a base and a delta with combined statistics, with windows
+// of random sizes.
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -55,12 +58,15 @@ std::string RandomText(std::mt19937& rng, size_t max_words) {
   return text;
 }
 
-TextIndex RandomIndex(std::mt19937& rng, size_t doc_count, uint32_t first_id) {
+// Ids from first_id + 1 with random gaps, or with `dense_ids` exactly 0 to
+// doc_count - 1 (ordinals, where bitmaps of allowed ids join the counting).
+TextIndex RandomIndex(std::mt19937& rng, size_t doc_count, uint32_t first_id,
+                      bool dense_ids = false) {
   absl::StatusOr<TextIndexBuilder> builder = TextIndexBuilder::Create(TextIndexOptions::Tours());
   EXPECT_TRUE(builder.ok()) << builder.status();
   uint32_t id = first_id;
   for (size_t d = 0; d < doc_count; ++d) {
-    id += 1 + rng() % 3;
+    id = dense_ids ? static_cast<uint32_t>(d) : id + 1 + static_cast<uint32_t>(rng() % 3);
     // Short fields and repeated documents make many exactly equal scores.
     const std::string title = rng() % 8 == 0 ? "sunset kayak" : RandomText(rng, 5);
     const std::string tags = RandomText(rng, 2), category = RandomText(rng, 1);
@@ -99,6 +105,31 @@ std::string RandomQueryText(std::mt19937& rng) {
   return text;
 }
 
+// Random options: windows of 2^6 to 2^(6 + max_log2_extra - 1) ordinals.
+TopKOptions RandomOptions(std::mt19937& rng, uint32_t max_log2_extra) {
+  return TopKOptions{.window_log2 = static_cast<uint32_t>(6 + rng() % max_log2_extra)};
+}
+
+std::string Describe(const TopKOptions& options) {
+  return " window " + std::to_string(options.window_log2);
+}
+
+// A bitmap of the ids below `id_limit` that `keep` keeps (a few words
+// shorter at random, which keeps none of the ids past its end).
+std::vector<uint64_t> AllowedBitmap(std::mt19937& rng, uint32_t id_limit,
+                                    const std::function<bool(uint32_t)>& keep) {
+  std::vector<uint64_t> bits(id_limit / 64 + 1, 0);
+  for (uint32_t doc = 0; doc < id_limit; ++doc) {
+    if (keep(doc)) bits[doc / 64] |= uint64_t{1} << (doc % 64);
+  }
+  if (rng() % 4 == 0) bits.resize(bits.size() - std::min<size_t>(bits.size(), 1 + rng() % 8));
+  return bits;
+}
+
+bool Allowed(const std::vector<uint64_t>& bits, uint32_t doc) {
+  return doc / 64 < bits.size() && (bits[doc / 64] >> (doc % 64) & 1) != 0;
+}
+
 void ExpectSameTopK(const TopKResult& actual, const TopKResult& expected,
                     const std::string& context) {
   EXPECT_EQ(actual.total, expected.total) << context;
@@ -113,7 +144,7 @@ TEST(TextIndexTopKTest, EqualsExhaustivePathOnRandomCorporaAndQueries) {
   const unsigned seed = std::random_device{}();
   std::mt19937 rng(seed);
   for (int round = 0; round < 12; ++round) {
-    const TextIndex index = RandomIndex(rng, 200 + rng() % 3000, 0);
+    const TextIndex index = RandomIndex(rng, 200 + rng() % 3000, 0, round % 2 == 1);
     for (int q = 0; q < 80; ++q) {
       const std::string text = RandomQueryText(rng);
       absl::StatusOr<TextQuery> query = ParseTextQuery(
@@ -123,16 +154,25 @@ TEST(TextIndexTopKTest, EqualsExhaustivePathOnRandomCorporaAndQueries) {
       index.CollectStats(*query, &stats);
       const std::vector<ScoredDoc> matches = index.Match(*query, stats);
       const size_t k = std::vector<size_t>{0, 1, 3, 20, 100}[rng() % 5];
-      const TopKOptions options{.window_log2 = static_cast<uint32_t>(6 + rng() % 6)};
-      const std::string context = "query \"" + text + "\" k " + std::to_string(k) + " window " +
-                                  std::to_string(options.window_log2) + " seed " +
-                                  std::to_string(seed);
+      const TopKOptions options = RandomOptions(rng, 6);
+      const std::string context = "query \"" + text + "\" k " + std::to_string(k) +
+                                  Describe(options) + " seed " + std::to_string(seed);
       ExpectSameTopK(index.TopK(*query, stats, k, options), SelectTopK(matches, k), context);
-      // A filter keeping a pseudo-random part of the documents.
+      // A filter keeping a pseudo-random part of the documents (most of them
+      // or few), as a predicate and as a bitmap.
       const uint32_t modulus = 2 + rng() % 20;
-      auto keep = [modulus](uint32_t doc) { return (doc * 2654435761u) % modulus == 0; };
+      const bool most = rng() % 2 == 0;
+      auto keep = [modulus, most](uint32_t doc) {
+        return ((doc * 2654435761u) % modulus == 0) != most;
+      };
+      const std::string filter = " keep " + std::string(most ? "all but " : "") + "1/" +
+                                 std::to_string(modulus);
       ExpectSameTopK(index.TopK(*query, stats, k, keep, options), SelectTopK(matches, k, keep),
-                     context + " keep 1/" + std::to_string(modulus));
+                     context + filter);
+      const std::vector<uint64_t> bits = AllowedBitmap(rng, 10'000, keep);
+      auto allowed = [&bits](uint32_t doc) { return Allowed(bits, doc); };
+      ExpectSameTopK(index.TopK(*query, stats, k, bits, options), SelectTopK(matches, k, allowed),
+                     context + filter + " as a bitmap of " + std::to_string(bits.size()));
       ExpectSameTopK(index.Search(*query, k), SelectTopK(matches, k), context + " Search");
     }
   }
@@ -154,12 +194,22 @@ TEST(TextIndexTopKTest, EqualsExhaustivePathWithStatisticsOfSeveralIndexes) {
       base.CollectStats(*query, &stats);
       delta.CollectStats(*query, &stats);
       const size_t k = 1 + rng() % 30;
-      const TopKOptions options{.window_log2 = static_cast<uint32_t>(6 + rng() % 3)};
-      const std::string context = "query \"" + text + "\" seed " + std::to_string(seed);
-      ExpectSameTopK(base.TopK(*query, stats, k, options),
-                     SelectTopK(base.Match(*query, stats), k), context + " base");
-      ExpectSameTopK(delta.TopK(*query, stats, k, options),
-                     SelectTopK(delta.Match(*query, stats), k), context + " delta");
+      const TopKOptions options = RandomOptions(rng, 3);
+      const std::string context =
+          "query \"" + text + "\"" + Describe(options) + " seed " + std::to_string(seed);
+      const std::vector<ScoredDoc> base_matches = base.Match(*query, stats);
+      const std::vector<ScoredDoc> delta_matches = delta.Match(*query, stats);
+      ExpectSameTopK(base.TopK(*query, stats, k, options), SelectTopK(base_matches, k),
+                     context + " base");
+      ExpectSameTopK(delta.TopK(*query, stats, k, options), SelectTopK(delta_matches, k),
+                     context + " delta");
+      auto keep = [](uint32_t doc) { return doc % 3 != 1; };
+      ExpectSameTopK(base.TopK(*query, stats, k, keep, options),
+                     SelectTopK(base_matches, k, keep), context + " base keep");
+      const std::vector<uint64_t> bits = AllowedBitmap(rng, 1'010'000, keep);
+      auto allowed = [&bits](uint32_t doc) { return Allowed(bits, doc); };
+      ExpectSameTopK(delta.TopK(*query, stats, k, bits, options),
+                     SelectTopK(delta_matches, k, allowed), context + " delta bitmap");
     }
   }
 }

@@ -1,0 +1,91 @@
+#include "server/dispatcher.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "server/status_mapping.h"
+
+namespace otter::server {
+namespace {
+
+std::string_view StateName(HealthState state) {
+  switch (state) {
+    case HealthState::kLoading: return "loading";
+    case HealthState::kReady: return "ready";
+    case HealthState::kDegraded: return "degraded";
+  }
+  return "loading";
+}
+
+uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+}
+
+}  // namespace
+
+BuiltinDispatcher::BuiltinDispatcher(ServerStats* stats, const HealthProvider* health,
+                                     OpHandler* engine)
+    : stats_(stats), health_(health), engine_(engine) {}
+
+void BuiltinDispatcher::Handle(const Request& request, ResponseWriter& writer) {
+  const auto start = std::chrono::steady_clock::now();
+  const HealthReport health = health_->Health();
+  writer.BeginResponse(request.id_json, /*ok=*/true);
+  absl::Status status = Answer(request, health, writer);
+  const uint64_t took_us = MicrosSince(start);
+  if (status.ok()) {
+    writer.Finish(took_us, health.as_of);
+  } else {
+    writer.Abandon();
+    WriteError(writer, request.id_json, status, took_us, health.as_of);
+  }
+  stats_->RecordRequest(request.op, took_us, status.ok());
+}
+
+absl::Status BuiltinDispatcher::Answer(const Request& request, const HealthReport& health,
+                                       ResponseWriter& writer) {
+  // Read-your-writes: waiting for a position belongs to the engine
+  // integration; without it, a position not yet applied cannot be served.
+  if (request.after && *request.after > health.as_of && request.op != Op::kPing &&
+      request.op != Op::kHealth && request.op != Op::kStats) {
+    return absl::UnavailableError(absl::StrCat("position ", *request.after,
+                                               " is not applied yet (as_of ", health.as_of, ")"));
+  }
+  switch (request.op) {
+    case Op::kPing:
+      writer.Key("pong");
+      writer.Bool(true);
+      return absl::OkStatus();
+    case Op::kHealth:
+      writer.Key("status");
+      writer.String(StateName(health.state));
+      if (health.change_lag_ms) {
+        writer.Key("change_lag_ms");
+        writer.Uint(*health.change_lag_ms);
+      }
+      if (!health.detail.empty()) {
+        writer.Key("detail");
+        writer.String(health.detail);
+      }
+      return absl::OkStatus();
+    case Op::kStats:
+      stats_->WriteTo(writer);
+      return absl::OkStatus();
+    case Op::kAuth:
+      // The connection handles auth when a token is configured.
+      writer.Key("auth");
+      writer.String("not required");
+      return absl::OkStatus();
+    default:
+      break;
+  }
+  if (engine_ == nullptr || health.state == HealthState::kLoading) {
+    return absl::UnavailableError(absl::StrCat("op \"", std::string(OpName(request.op)),
+                                               "\" is not available: the engine is still loading"));
+  }
+  return engine_->Handle(request, writer);
+}
+
+}  // namespace otter::server

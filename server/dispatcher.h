@@ -1,0 +1,86 @@
+#pragma once
+// Turns a parsed request into a reply. The built-in dispatcher answers
+// ping, health and stats itself and hands the engine's ops (search, match,
+// score, suggest, get, recompute_matches) to an OpHandler once one is
+// plugged in; until then they answer `unavailable`.
+//
+//   BuiltinDispatcher dispatcher(&stats, &health, /*engine=*/nullptr);
+//   dispatcher.Handle(request, writer);   // one complete response
+//
+// Thread safety: Handle() may be called from any number of threads at once
+// as long as the HealthProvider and OpHandler allow it (they must).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "server/request.h"
+#include "server/response_writer.h"
+#include "server/stats.h"
+
+namespace otter::server {
+
+class Dispatcher {
+ public:
+  virtual ~Dispatcher() = default;
+  // Writes exactly one complete response (BeginResponse…Finish) for
+  // `request` to `writer`, success or error.
+  virtual void Handle(const Request& request, ResponseWriter& writer) = 0;
+  // The change-log position the engine has applied, for `as_of` in replies
+  // that do not come from Handle() (parse errors, refusals).
+  virtual uint64_t AppliedPosition() const = 0;
+};
+
+enum class HealthState { kLoading, kReady, kDegraded };
+
+struct HealthReport {
+  HealthState state = HealthState::kLoading;
+  uint64_t as_of = 0;                    // the applied change-log position
+  std::optional<uint64_t> change_lag_ms;  // age of the oldest unapplied change
+  std::string detail;                     // e.g. "database unreachable: …"
+};
+
+// What the loader and change follower report.
+class HealthProvider {
+ public:
+  virtual ~HealthProvider() = default;
+  virtual HealthReport Health() const = 0;
+};
+
+// A provider that reports `loading` at position 0: otterd before the loader
+// is wired in.
+class LoadingHealth final : public HealthProvider {
+ public:
+  HealthReport Health() const override { return {}; }
+};
+
+// The engine's ops, plugged in by the loader integration.
+class OpHandler {
+ public:
+  virtual ~OpHandler() = default;
+  // Writes the members of a successful reply for `request` (an engine op)
+  // into the open response in `writer`, or returns the error to answer
+  // instead (whatever it wrote is dropped), e.g. kInvalidArgument
+  // "near.lat must be within [-90, 90]", kNotFound for `get`.
+  virtual absl::Status Handle(const Request& request, ResponseWriter& writer) = 0;
+};
+
+class BuiltinDispatcher final : public Dispatcher {
+ public:
+  // `stats` and `health` must outlive the dispatcher; `engine` may be null
+  // (engine ops answer unavailable) or must outlive it.
+  BuiltinDispatcher(ServerStats* stats, const HealthProvider* health, OpHandler* engine);
+
+  void Handle(const Request& request, ResponseWriter& writer) override;
+  uint64_t AppliedPosition() const override { return health_->Health().as_of; }
+
+ private:
+  absl::Status Answer(const Request& request, const HealthReport& health, ResponseWriter& writer);
+
+  ServerStats* stats_;
+  const HealthProvider* health_;
+  OpHandler* engine_;
+};
+
+}  // namespace otter::server

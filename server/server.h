@@ -1,0 +1,70 @@
+#pragma once
+// The otterd server: N workers (one io_context and thread each), a listener
+// that spreads connections over them, the built-in dispatcher, and signal
+// handling: SIGTERM/SIGINT drain (stop accepting, answer what was received,
+// close, exit 0), SIGHUP reloads the run-time settings.
+//
+//   Server server(config, &health, /*engine=*/nullptr);
+//   if (absl::Status s = server.Start(); !s.ok()) …   // prints "listening on …"
+//   return server.Run();                              // until SIGTERM
+//
+// Thread safety: construct, Start() and Run() from one thread; Run()
+// blocks and uses the calling thread as worker 0.
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "absl/status/statusor.h"
+#include "server/config.h"
+#include "server/dispatcher.h"
+#include "server/listener.h"
+#include "server/stats.h"
+#include "server/worker.h"
+
+namespace otter::server {
+
+class Server {
+ public:
+  // `health` must outlive the server; `engine` may be null (engine ops
+  // answer unavailable) or must outlive it.
+  Server(Config config, const HealthProvider* health, OpHandler* engine);
+  ~Server();
+
+  // Produces the configuration again on SIGHUP (re-reading the file and the
+  // environment). Without one, SIGHUP is logged and ignored.
+  void set_reloader(std::function<absl::StatusOr<Config>()> reloader) { reloader_ = std::move(reloader); }
+
+  // Binds the listeners and prints one "listening on ADDRESS" line per
+  // listener to stdout (ADDRESS is host:port or unix:PATH). Returns the
+  // listener's error when a bind fails.
+  absl::Status Start();
+
+  // Serves until a drain completes; returns the process exit code (0).
+  int Run();
+
+ private:
+  void WaitForSignal();
+  void BeginDrain();
+  void Reload();
+
+  Config config_;
+  ServerStats stats_;
+  SharedSettings settings_;
+  BuiltinDispatcher dispatcher_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
+  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<boost::asio::signal_set> signals_;
+  std::function<absl::StatusOr<Config>()> reloader_;
+  bool draining_ = false;
+};
+
+// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft
+// limit (the old one when raising failed).
+uint64_t RaiseFileLimit();
+
+}  // namespace otter::server

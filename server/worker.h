@@ -1,0 +1,77 @@
+#pragma once
+// What one I/O thread owns: its io_context (concurrency hint 1), its
+// request parser, its live connections, and a cached copy of the run-time
+// settings; plus the SharedSettings that SIGHUP republishes.
+//
+// Thread safety: SharedSettings is thread-safe. A Worker is used only on
+// its own thread, except `io`, which other threads may post to.
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "server/config.h"
+#include "server/dispatcher.h"
+#include "server/request.h"
+#include "server/stats.h"
+
+namespace otter::server {
+
+// Settings that change at run time (SIGHUP).
+struct RuntimeSettings {
+  Limits limits;
+  std::string auth_token;  // "" = no authentication
+};
+
+class SharedSettings {
+ public:
+  explicit SharedSettings(RuntimeSettings initial);
+  // Replaces the settings; workers pick them up at their next request.
+  void Publish(RuntimeSettings settings);
+  std::shared_ptr<const RuntimeSettings> Load() const;
+  // Increases with every Publish().
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const RuntimeSettings> current_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> generation_{0};
+};
+
+// A live connection as its worker sees it: something to shut down on drain.
+class ConnectionBase {
+ public:
+  virtual ~ConnectionBase() = default;
+  // Stops reading: answers what was received in full, then closes.
+  virtual void Shutdown() = 0;
+
+  std::list<ConnectionBase*>::iterator registry_position;
+};
+
+struct Worker {
+  // The pointers must outlive the worker.
+  Worker(SharedSettings* shared, Dispatcher* dispatcher, ServerStats* stats);
+
+  // The current run-time settings; refreshed when SIGHUP published new ones.
+  const RuntimeSettings& settings();
+
+  boost::asio::io_context io{1};
+  RequestParser parser;
+  Dispatcher* dispatcher;
+  ServerStats* stats;
+  std::list<ConnectionBase*> connections;
+  bool draining = false;
+
+ private:
+  SharedSettings* shared_;
+  uint64_t generation_ = 0;
+  std::shared_ptr<const RuntimeSettings> cached_;
+};
+
+}  // namespace otter::server
