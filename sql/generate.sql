@@ -7,11 +7,13 @@
 \timing on
 SET client_min_messages = warning;
 CREATE SCHEMA otter_gen;
+\ir generate/00_defer_indexes.sql
 \ir generate/01_reference.sql
 \ir generate/02_functions.sql
 \ir generate/03_people.sql
 \ir generate/04_tours.sql
 \ir generate/05_activity.sql
+\ir generate/06_finish.sql
 DROP SCHEMA otter_gen CASCADE;
 \echo '[generate] analyze'
 ANALYZE;
