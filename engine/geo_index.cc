@@ -166,6 +166,18 @@ Box3 LatLonRangeBox(double south, double north, const LonRange& lon) {
               Vec3{x_high + kBoxSlack, y_high + kBoxSlack, n.z + kBoxSlack});
 }
 
+// Points whose ChordSquared() to a center is below this are certainly
+// within `radius_m` of it: the spheroid's metric is at most a times the
+// auxiliary sphere's, so the geodesic is at most a * sigma. Slack covers the
+// unit vectors' rounding; a negative result means no point qualifies.
+double MaxInsideChordSquared(double radius_m) {
+  const double sigma = (radius_m - 1e-6) / kWgs84SemiMajorAxisM * (1 - 1e-9);
+  if (sigma <= 0) return -1;
+  if (sigma >= std::numbers::pi) return 5;
+  const double chord = 2 * std::sin(sigma / 2);
+  return chord * chord * (1 - 1e-9);
+}
+
 absl::Status ValidateBoxBound(double value, double limit, const char* field) {
   if (!(value >= -limit && value <= limit)) {
     return absl::InvalidArgumentError(
@@ -199,10 +211,203 @@ absl::Status CheckUniqueDocs(std::span<const GeoEntry> entries) {
   return absl::OkStatus();
 }
 
+
+// The counting grid: cells of kCellDeg x kCellDeg degrees, keyed
+// row * kGridCols + col (row from latitude -90, col from longitude -180),
+// with every value sorted by key and each row's first position. Cells whose
+// corners all lie inside a circle's inner chord bound are counted by two
+// binary searches; only points of cells crossing the boundary are looked at.
+constexpr double kCellDeg = 0.005;
+constexpr uint32_t kGridRows = 36'000;  // 180 / kCellDeg
+constexpr uint32_t kGridCols = 72'000;  // 360 / kCellDeg
+
+uint32_t GridRow(double lat) {
+  return std::min(kGridRows - 1, static_cast<uint32_t>(std::max(0.0, (lat + 90) / kCellDeg)));
+}
+uint32_t GridCol(double lon) {
+  return std::min(kGridCols - 1, static_cast<uint32_t>(std::max(0.0, (lon + 180) / kCellDeg)));
+}
+uint32_t GridKey(uint32_t row, uint32_t col) { return row * kGridCols + col; }
+
+// The reduced latitude (radians) of geodetic latitude `lat` (degrees).
+double ReducedLatitude(double lat) {
+  return std::atan2((1 - kWgs84Flattening) * std::sin(lat * kDegToRad),
+                    std::cos(lat * kDegToRad));
+}
+
+// The longitude half-width (radians, in [0, pi]) of the spherical cap of
+// angular radius `theta` around (beta_c, any longitude) at reduced latitude
+// `beta`; -1 when the cap does not reach that latitude.
+double CapHalfWidth(double sin_beta_c, double cos_beta_c, double beta, double theta) {
+  const double denominator = cos_beta_c * std::cos(beta);
+  if (denominator <= 1e-15) {
+    // A pole is involved: the angle is the latitude difference alone.
+    const double sigma = std::fabs(std::asin(std::clamp(sin_beta_c, -1.0, 1.0)) - beta);
+    return sigma <= theta ? std::numbers::pi : -1;
+  }
+  const double arg = (std::cos(theta) - sin_beta_c * std::sin(beta)) / denominator;
+  if (arg > 1) return -1;
+  if (arg <= -1) return std::numbers::pi;
+  return std::acos(arg);
+}
+
+// Appends the column ranges [first, last] of one grid row covered by the
+// longitude interval center_deg +- half_deg: cells entirely inside it when
+// `inside`, else cells meeting it. Wraps across the antimeridian.
+void ColumnRanges(double center_deg, double half_deg, bool inside,
+                  std::vector<std::pair<int64_t, int64_t>>* out) {
+  if (half_deg < 0) return;
+  if (half_deg >= 180) {
+    out->push_back({0, kGridCols - 1});
+    return;
+  }
+  auto add = [&](double lo, double hi) {  // within [-180, 180]
+    int64_t first;
+    int64_t last;
+    if (inside) {
+      first = static_cast<int64_t>(std::ceil((lo + 180) / kCellDeg));
+      last = static_cast<int64_t>(std::floor((hi + 180) / kCellDeg)) - 1;
+    } else {
+      first = static_cast<int64_t>(std::floor((lo + 180) / kCellDeg));
+      last = static_cast<int64_t>(std::floor((hi + 180) / kCellDeg));
+    }
+    first = std::max<int64_t>(first, 0);
+    last = std::min<int64_t>(last, kGridCols - 1);
+    if (first <= last) out->push_back({first, last});
+  };
+  const double lo = center_deg - half_deg;
+  const double hi = center_deg + half_deg;
+  if (lo < -180) {
+    add(-180, hi);
+    add(lo + 360, 180);
+  } else if (hi > 180) {
+    add(-180, hi - 360);
+    add(lo, 180);
+  } else {
+    add(lo, hi);
+  }
+  std::sort(out->begin(), out->end());
+}
+
+// The counting grid (see kCellDeg): keys ascending, values in that order,
+// and row_begin[r] the first position of row r (kGridRows + 1 entries).
+struct CountGrid {
+  std::vector<uint32_t> keys;
+  std::vector<TreeValue> values;
+  std::vector<uint32_t> row_begin;
+};
+
+// Counts the accepted values of `tree` within `circle` with the grid;
+// `accept` null accepts all (cells inside are then counted wholesale).
+size_t GridCountRadius(const CountGrid& tree, const GeoCircle& circle, double inner,
+                       const DocPredicate* accept) {
+  const double outer = circle.max_chord_squared();
+  const GeoPoint& c = circle.center();
+  const double theta_outer = 2 * std::asin(std::min(1.0, std::sqrt(outer) / 2)) + 1e-9;
+  const double theta_inner =
+      inner > 0 ? 2 * std::asin(std::min(1.0, std::sqrt(inner) / 2)) - 1e-9 : -1;
+  const double beta_c = std::asin(std::clamp(c.z, -1.0, 1.0));
+  const double sin_beta_c = c.z;
+  const double cos_beta_c = std::hypot(c.x, c.y);
+  const double center_lon = c.lat_lon.lon;
+  // Rows the outer cap reaches, by geodetic latitude (monotone in beta).
+  auto geodetic = [](double beta) {
+    return std::atan2(std::sin(beta), (1 - kWgs84Flattening) * std::cos(beta)) / kDegToRad;
+  };
+  const double beta_low = std::max(-std::numbers::pi / 2, beta_c - theta_outer);
+  const double beta_high = std::min(std::numbers::pi / 2, beta_c + theta_outer);
+  const uint32_t first_row = GridRow(geodetic(beta_low) - kCellDeg);
+  const uint32_t last_row = GridRow(geodetic(beta_high) + kCellDeg);
+  // Where the cap is widest in longitude (sin beta* = sin beta_c / cos theta).
+  const double widest_sin = sin_beta_c / std::cos(theta_outer);
+  const bool has_widest = theta_outer < std::numbers::pi / 2 && std::fabs(widest_sin) <= 1;
+  const double widest_beta = has_widest ? std::asin(widest_sin) : 0;
+
+  size_t count = 0;
+  std::vector<std::pair<int64_t, int64_t>> outer_cols;
+  std::vector<std::pair<int64_t, int64_t>> inner_cols;
+  for (uint32_t row = first_row; row <= last_row; ++row) {
+    const uint32_t row_first = tree.row_begin[row];
+    const uint32_t row_end = tree.row_begin[row + 1];
+    if (row_first == row_end) continue;
+    const double beta_a = ReducedLatitude(std::max(-90.0, row * kCellDeg - 90));
+    const double beta_b = ReducedLatitude(std::min(90.0, (row + 1) * kCellDeg - 90));
+    double outer_half = std::max(CapHalfWidth(sin_beta_c, cos_beta_c, beta_a, theta_outer),
+                                 CapHalfWidth(sin_beta_c, cos_beta_c, beta_b, theta_outer));
+    if (has_widest && widest_beta >= beta_a && widest_beta <= beta_b) {
+      outer_half = std::max(outer_half,
+                            CapHalfWidth(sin_beta_c, cos_beta_c, widest_beta, theta_outer));
+    }
+    // Within the band the cap may still be reached between the edges only
+    // at its widest latitude, handled above; a band inside the cap's
+    // latitude range but with both edges outside cannot occur.
+    if (beta_b >= beta_c - theta_outer && beta_a <= beta_c + theta_outer && outer_half < 0) {
+      outer_half = 0;  // touches the band at the cap's northern or southern tip
+    }
+    outer_cols.clear();
+    inner_cols.clear();
+    ColumnRanges(center_lon, outer_half < 0 ? -1 : outer_half / kDegToRad + 1e-7, false,
+                 &outer_cols);
+    if (theta_inner > 0) {
+      const double inner_half =
+          std::min(CapHalfWidth(sin_beta_c, cos_beta_c, beta_a, theta_inner),
+                   CapHalfWidth(sin_beta_c, cos_beta_c, beta_b, theta_inner));
+      if (inner_half >= 0) {
+        ColumnRanges(center_lon, inner_half >= std::numbers::pi ? 180 : inner_half / kDegToRad - 1e-7,
+                     true, &inner_cols);
+      }
+    }
+    const uint32_t* keys = tree.keys.data();
+    auto position = [&](int64_t col) {
+      return static_cast<uint32_t>(
+          std::lower_bound(keys + row_first, keys + row_end,
+                           GridKey(row, static_cast<uint32_t>(col))) -
+          keys);
+    };
+    auto scan = [&](int64_t first_col, int64_t last_col, bool inside) {
+      const uint32_t begin = position(first_col);
+      const uint32_t end = last_col + 1 >= kGridCols ? row_end : position(last_col + 1);
+      if (inside) {
+        if (accept == nullptr) {
+          count += end - begin;
+        } else {
+          for (uint32_t i = begin; i < end; ++i) count += (*accept)(tree.values[i].doc) ? 1 : 0;
+        }
+        return;
+      }
+      for (uint32_t i = begin; i < end; ++i) {
+        const TreeValue& v = tree.values[i];
+        const double dx = c.x - v.position.x;
+        const double dy = c.y - v.position.y;
+        const double dz = c.z - v.position.z;
+        const double chord_squared = dx * dx + dy * dy + dz * dz;
+        if (chord_squared > outer || (accept != nullptr && !(*accept)(v.doc))) continue;
+        if (chord_squared < inner || circle.DistanceTo(v.geo_point(), chord_squared).has_value()) {
+          ++count;
+        }
+      }
+    };
+    for (const auto& [outer_first, outer_last] : outer_cols) {
+      int64_t next = outer_first;
+      for (const auto& [inner_first, inner_last] : inner_cols) {
+        const int64_t first = std::max(inner_first, next);
+        const int64_t last = std::min(inner_last, outer_last);
+        if (first > last) continue;
+        if (next < first) scan(next, first - 1, false);
+        scan(first, last, true);
+        next = last + 1;
+      }
+      if (next <= outer_last) scan(next, outer_last, false);
+    }
+  }
+  return count;
+}
+
 }  // namespace
 
 struct GeoIndex::Tree {
   Rtree rtree;
+  CountGrid grid;
 };
 
 GeoIndex::GeoIndex() = default;
@@ -222,13 +427,35 @@ absl::StatusOr<std::unique_ptr<GeoIndex>> GeoIndex::Build(std::span<const GeoEnt
   // nodes than one-by-one insertion, in a fraction of the time.
   index->tree_ = std::make_unique<Tree>(
       Tree{Rtree(values, bgi::rstar<16>(), TreeValueIndexable(), TreeValueEqual(),
-                 CountingAllocator<TreeValue>(&index->allocated_bytes_))});
+                 CountingAllocator<TreeValue>(&index->allocated_bytes_)),
+           CountGrid{}});
+  CountGrid& tree = index->tree_->grid;
+  std::vector<std::pair<uint32_t, uint32_t>> order;  // (key, value index)
+  order.reserve(values.size());
+  for (uint32_t i = 0; i < values.size(); ++i) {
+    order.push_back({GridKey(GridRow(values[i].lat_lon.lat), GridCol(values[i].lat_lon.lon)), i});
+  }
+  std::sort(order.begin(), order.end());
+  tree.keys.reserve(order.size());
+  tree.values.reserve(order.size());
+  for (const auto& [key, i] : order) {
+    tree.keys.push_back(key);
+    tree.values.push_back(values[i]);
+  }
+  tree.row_begin.assign(kGridRows + 1, 0);
+  for (uint32_t key : tree.keys) ++tree.row_begin[key / kGridCols + 1];
+  for (uint32_t r = 0; r < kGridRows; ++r) tree.row_begin[r + 1] += tree.row_begin[r];
   return index;
 }
 
 size_t GeoIndex::size() const { return tree_->rtree.size(); }
 
-size_t GeoIndex::MemoryBytes() const { return sizeof(*this) + sizeof(Tree) + allocated_bytes_; }
+size_t GeoIndex::MemoryBytes() const {
+  return sizeof(*this) + sizeof(Tree) + allocated_bytes_ +
+         tree_->grid.keys.capacity() * sizeof(uint32_t) +
+         tree_->grid.values.capacity() * sizeof(TreeValue) +
+         tree_->grid.row_begin.capacity() * sizeof(uint32_t);
+}
 
 absl::StatusOr<std::vector<GeoHit>> GeoIndex::Radius(const LatLon& center, double radius_m,
                                                      DocPredicate accept) const {
@@ -249,6 +476,43 @@ absl::StatusOr<std::vector<GeoHit>> GeoIndex::Radius(const LatLon& center, doubl
   const double theta = 2 * std::asin(std::sqrt(circle.max_chord_squared()) / 2);
   ForEachInBox(tree_->rtree, CapBox(circle.center(), theta), visit);
   return hits;
+}
+
+absl::StatusOr<size_t> GeoIndex::CountRadius(const LatLon& center, double radius_m) const {
+  OTTER_ASSIGN_OR_RETURN(const GeoCircle circle, GeoCircle::Create(center, radius_m));
+  if (circle.max_chord_squared() >= 4 && MaxInsideChordSquared(radius_m) >= 4) return size();
+  return GridCountRadius(tree_->grid, circle, MaxInsideChordSquared(radius_m), nullptr);
+}
+
+absl::StatusOr<size_t> GeoIndex::CountRadius(const LatLon& center, double radius_m,
+                                             DocPredicate accept) const {
+  OTTER_ASSIGN_OR_RETURN(const GeoCircle circle, GeoCircle::Create(center, radius_m));
+  if (circle.max_chord_squared() < 4) {
+    return GridCountRadius(tree_->grid, circle, MaxInsideChordSquared(radius_m), &accept);
+  }
+  const double outer = circle.max_chord_squared();
+  const double inner = MaxInsideChordSquared(radius_m);
+  const GeoPoint& c = circle.center();
+  size_t count = 0;
+  auto visit = [&](const TreeValue& v) {
+    const double dx = c.x - v.position.x;
+    const double dy = c.y - v.position.y;
+    const double dz = c.z - v.position.z;
+    const double chord_squared = dx * dx + dy * dy + dz * dz;
+    if (chord_squared > outer || !accept(v.doc)) return;
+    // Inside the inner chord even the longest geodesic the central angle
+    // allows (a * sigma) is within the radius: no distance is needed.
+    if (chord_squared < inner || circle.DistanceTo(v.geo_point(), chord_squared).has_value()) {
+      ++count;
+    }
+  };
+  if (outer >= 4) {
+    for (const TreeValue& v : tree_->rtree) visit(v);
+    return count;
+  }
+  const double theta = 2 * std::asin(std::sqrt(outer) / 2);
+  ForEachInBox(tree_->rtree, CapBox(c, theta), visit);
+  return count;
 }
 
 absl::StatusOr<std::vector<GeoHit>> GeoIndex::Nearest(const LatLon& center, size_t k,
@@ -305,6 +569,19 @@ absl::StatusOr<std::vector<GeoHit>> GeoIndex::Nearest(const LatLon& center, size
 }
 
 absl::StatusOr<std::vector<uint32_t>> GeoIndex::Box(const GeoBox& box, DocPredicate accept) const {
+  std::vector<uint32_t> docs;
+  OTTER_RETURN_IF_ERROR(ForEachInGeoBox(box, accept, [&docs](uint32_t doc) { docs.push_back(doc); }));
+  return docs;
+}
+
+absl::StatusOr<size_t> GeoIndex::CountBox(const GeoBox& box, DocPredicate accept) const {
+  size_t count = 0;
+  OTTER_RETURN_IF_ERROR(ForEachInGeoBox(box, accept, [&count](uint32_t) { ++count; }));
+  return count;
+}
+
+absl::Status GeoIndex::ForEachInGeoBox(const GeoBox& box, DocPredicate accept,
+                                       absl::FunctionRef<void(uint32_t doc)> emit) const {
   OTTER_RETURN_IF_ERROR(ValidateBoxBound(box.south, 90, "south"));
   OTTER_RETURN_IF_ERROR(ValidateBoxBound(box.west, 180, "west"));
   OTTER_RETURN_IF_ERROR(ValidateBoxBound(box.north, 90, "north"));
@@ -322,17 +599,16 @@ absl::StatusOr<std::vector<uint32_t>> GeoIndex::Box(const GeoBox& box, DocPredic
     ranges.push_back({box.west, 180, /*alias_180=*/false});
     ranges.push_back({-180, box.east, /*alias_180=*/false});
   }
-  std::vector<uint32_t> docs;
   for (const LonRange& range : ranges) {
     ForEachInBox(tree_->rtree, LatLonRangeBox(box.south, box.north, range),
                  [&](const TreeValue& v) {
                    if (v.lat_lon.lat >= box.south && v.lat_lon.lat <= box.north &&
                        range.Contains(v.lat_lon.lon) && accept(v.doc)) {
-                     docs.push_back(v.doc);
+                     emit(v.doc);
                    }
                  });
   }
-  return docs;
+  return absl::OkStatus();
 }
 
 }  // namespace otter::engine

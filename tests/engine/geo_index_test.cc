@@ -159,6 +159,79 @@ TEST_F(GeoIndexOracleTest, RadiusMatchesBruteForceAtPolesAntimeridianAndEquator)
   }
 }
 
+TEST_F(GeoIndexOracleTest, CountRadiusMatchesBruteForceAtPolesAntimeridianAndEquator) {
+  const std::vector<GeoEntry>& entries = *entries_;
+  auto odd = [](uint32_t doc) { return doc % 2 == 1; };
+  std::vector<LatLon> centers = QueryCenters(entries, seed_ + 2);
+  // Centres exactly on data points at the poles and the antimeridian.
+  for (const GeoEntry& e : entries) {
+    if (std::fabs(e.point.lat) == 90 || std::fabs(e.point.lon) == 180) centers.push_back(e.point);
+    if (centers.size() > 40) break;
+  }
+  for (const LatLon& center : centers) {
+    const std::vector<double> exact = ExactDistances(center, entries);
+    std::vector<double> radii = {0.0,       1.0,         10.0,         1'000.0,     25'000.0,
+                                 300'000.0, 2'500'000.0, 12'000'000.0, 19'990'000.0, 20'000'000.0};
+    // Radii that put data points just inside, on and just outside the edge.
+    std::mt19937 rng(seed_ + static_cast<unsigned>(radii.size()));
+    for (int i = 0; i < 4; ++i) {
+      const double d = exact[rng() % exact.size()];
+      for (double r : {d, d - 1e-3, d + 1e-3, std::nextafter(d, 0.0)}) {
+        if (r >= 0) radii.push_back(r);
+      }
+    }
+    for (double radius : radii) {
+      SCOPED_TRACE(testing::Message() << "seed " << seed_ << " center " << center.lat << ","
+                                      << center.lon << " radius " << radius);
+      for (int with_predicate = 0; with_predicate < 2; ++with_predicate) {
+        const DocPredicate accept = with_predicate ? DocPredicate(odd) : DocPredicate(AcceptAnyDoc);
+        // Without a predicate whole grid cells are counted at once.
+        absl::StatusOr<size_t> count = with_predicate ? index_->CountRadius(center, radius, accept)
+                                                      : index_->CountRadius(center, radius);
+        ASSERT_TRUE(count.ok()) << count.status();
+        // The same decisions as Radius(), point for point...
+        absl::StatusOr<std::vector<GeoHit>> hits = index_->Radius(center, radius, accept);
+        ASSERT_TRUE(hits.ok());
+        ASSERT_EQ(*count, hits->size()) << "with_predicate " << with_predicate;
+        // ...and the brute force, but for points within the tolerance of the edge.
+        size_t inside = 0;
+        size_t borderline = 0;
+        for (size_t i = 0; i < entries.size(); ++i) {
+          if (!accept(entries[i].doc)) continue;
+          if (std::fabs(exact[i] - radius) <= kBoundaryToleranceM) ++borderline;
+          if (exact[i] <= radius) ++inside;
+        }
+        ASSERT_LE(*count, inside + borderline);
+        ASSERT_GE(*count + borderline, inside);
+      }
+    }
+  }
+}
+
+TEST_F(GeoIndexOracleTest, CountBoxMatchesBoxAcrossAntimeridianAndPoles) {
+  auto rare = [](uint32_t doc) { return doc % 7 == 3; };
+  for (const GeoBox& box : std::vector<GeoBox>{{-90, -180, 90, 180},
+                                               {80, -180, 90, 180},
+                                               {-5, 170, 5, -170},
+                                               {-3, 179, 3, -180},
+                                               {-3, 180, 3, 180},
+                                               {-90, -180, -90, 180},
+                                               {38.5, -9.5, 39, -9}}) {
+    SCOPED_TRACE(testing::Message() << "box S" << box.south << " W" << box.west);
+    for (int with_predicate = 0; with_predicate < 2; ++with_predicate) {
+      const DocPredicate accept = with_predicate ? DocPredicate(rare) : DocPredicate(AcceptAnyDoc);
+      absl::StatusOr<size_t> count = index_->CountBox(box, accept);
+      absl::StatusOr<std::vector<uint32_t>> docs = index_->Box(box, accept);
+      ASSERT_TRUE(count.ok() && docs.ok());
+      EXPECT_EQ(*count, docs->size());
+    }
+  }
+  EXPECT_EQ(index_->CountBox({10, 0, 5, 1}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(index_->CountRadius({91, 0}, 5).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(index_->CountRadius({0, 0}, -1, AcceptAnyDoc).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(GeoIndexOracleTest, RadiusZeroFindsPointsAtTheCenter) {
   const GeoEntry& e = (*entries_)[5 * 8 + 5];  // a duplicated point
   absl::StatusOr<std::vector<GeoHit>> hits = index_->Radius(e.point, 0);
@@ -338,6 +411,47 @@ TEST(GeoIndexTest, EmptyIndexAnswersEverythingWithNothing) {
   EXPECT_THAT(*index->Nearest({0, 0}, 10), IsEmpty());
   EXPECT_THAT(*index->Box({-90, -180, 90, 180}), IsEmpty());
   EXPECT_EQ(index->size(), 0u);
+}
+
+TEST(GeoIndexTest, CountOnAnEmptyIndexIsZero) {
+  std::unique_ptr<GeoIndex> index = BuildOrDie({});
+  EXPECT_EQ(*index->CountRadius({90, 0}, 20'000'000), 0u);
+  EXPECT_EQ(*index->CountRadius({10, 20}, 5'000, AcceptAnyDoc), 0u);
+  EXPECT_EQ(*index->CountBox({-90, -180, 90, 180}), 0u);
+}
+
+// Points on cell corners and edges of the counting grid (multiples of
+// 0.005 degrees), across the antimeridian and at a pole, counted at radii
+// that put many of them exactly on the boundary.
+TEST(GeoIndexTest, CountRadiusMatchesRadiusOnGridLines) {
+  std::vector<GeoEntry> entries;
+  uint32_t doc = 0;
+  for (double lat0 : {38.7, 0.0, -89.9}) {
+    for (double lon0 : {-9.1, 179.97, -180.0}) {
+      for (int i = -8; i <= 8; ++i) {
+        for (int j = -8; j <= 8; ++j) {
+          double lon = lon0 + j * 0.005;
+          if (lon > 180) lon -= 360;
+          if (lon < -180) lon += 360;
+          entries.push_back({doc++, {std::clamp(lat0 + i * 0.005, -90.0, 90.0), lon}});
+        }
+      }
+    }
+  }
+  std::unique_ptr<GeoIndex> index = BuildOrDie(entries);
+  for (const GeoEntry& center : {entries[0], entries[144], entries[300], entries[700]}) {
+    for (const GeoEntry& edge : {entries[5], entries[150], entries[289], entries[800]}) {
+      const double d = GeodesicDistance(center.point, edge.point);
+      for (double radius : {d, std::nextafter(d, 0.0), d + 1e-9, 0.0, 300.0, 1'000.0}) {
+        SCOPED_TRACE(testing::Message() << "center " << center.point.lat << ","
+                                        << center.point.lon << " radius " << radius);
+        absl::StatusOr<std::vector<GeoHit>> hits = index->Radius(center.point, radius);
+        ASSERT_TRUE(hits.ok());
+        EXPECT_EQ(*index->CountRadius(center.point, radius), hits->size());
+        EXPECT_EQ(*index->CountRadius(center.point, radius, AcceptAnyDoc), hits->size());
+      }
+    }
+  }
 }
 
 TEST(GeoIndexTest, NearestWithKZeroIsEmpty) {
