@@ -126,6 +126,21 @@ absl::StatusOr<std::vector<GeoHit>> DocumentIndexes::Radius(const LatLon& center
   return hits;
 }
 
+absl::StatusOr<size_t> DocumentIndexes::CountRadius(const LatLon& center, double radius_m,
+                                                    DocPredicate accept) const {
+  const State& s = *state_;
+  OTTER_ASSIGN_OR_RETURN(
+      size_t count,
+      s.base->geo->CountRadius(center, radius_m,
+                               [&](uint32_t doc) { return !s.BaseStale(doc) && accept(doc); }));
+  if (s.delta_geo->empty()) return count;
+  OTTER_ASSIGN_OR_RETURN(GeoCircle circle, GeoCircle::Create(center, radius_m));
+  for (const GeoCandidate& c : *s.delta_geo) {
+    if (circle.DistanceTo(c.point).has_value() && accept(c.doc)) ++count;
+  }
+  return count;
+}
+
 absl::StatusOr<std::vector<GeoHit>> DocumentIndexes::Nearest(const LatLon& center, size_t k,
                                                              DocPredicate accept,
                                                              double max_distance_m) const {

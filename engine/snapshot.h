@@ -55,6 +55,12 @@ class DocumentIndexes {
   absl::StatusOr<std::vector<GeoHit>> Radius(const LatLon& center, double radius_m,
                                              DocPredicate accept = AcceptAnyDoc) const;
 
+  // How many matchable accepted documents lie within `radius_m` metres of
+  // `center`: exactly Radius(center, radius_m, accept)->size(), without
+  // computing their distances. Errors as for Radius.
+  absl::StatusOr<size_t> CountRadius(const LatLon& center, double radius_m,
+                                     DocPredicate accept = AcceptAnyDoc) const;
+
   // The k nearest matchable accepted documents in exact geodesic order (ties
   // by lower id), none farther than `max_distance_m`.
   absl::StatusOr<std::vector<GeoHit>> Nearest(const LatLon& center, size_t k,

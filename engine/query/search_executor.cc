@@ -31,9 +31,7 @@ struct Row {
 // discards the distances.
 absl::StatusOr<uint64_t> CountInCircle(const DocumentIndexes& idx, const GeoCircle& circle,
                                        DocPredicate accept) {
-  OTTER_ASSIGN_OR_RETURN(std::vector<GeoHit> hits,
-                         idx.Radius(circle.center().lat_lon, circle.radius_m(), accept));
-  return hits.size();
+  return idx.CountRadius(circle.center().lat_lon, circle.radius_m(), accept);
 }
 
 class SearchRun {

@@ -82,6 +82,9 @@ void ExpectSameAnswers(const DocumentIndexes& indexes, const Oracle& oracle, std
     auto want_radius = oracle.geo->Radius(center, radius, accept);
     ASSERT_TRUE(got_radius.ok() && want_radius.ok());
     ExpectSameHits(ByDoc(*got_radius), ByDoc(*want_radius));
+    auto got_count = indexes.CountRadius(center, radius, accept);
+    ASSERT_TRUE(got_count.ok());
+    EXPECT_EQ(*got_count, want_radius->size());
 
     const size_t k = 1 + rng() % 25;
     const double bound = rng() % 2 ? radius : std::numeric_limits<double>::infinity();
