@@ -24,8 +24,12 @@
 // Combining indexes: N, the sums of field lengths and df(t) are sums over
 // documents, and factor(w, t) a maximum over indexed words, so a QueryStats
 // filled by CollectStats of several indexes (a big base and a small delta)
-// holds exactly the statistics of one index over the union of their
-// documents, and each index then scores its own documents with them:
+// holds the statistics of one index over the union of their documents for
+// exact words. Not always for typo and prefix words: each index reports a
+// stem only when its own vocabulary reaches it, so an index whose documents
+// spell the stem another way reports no df for it (engine/snapshot.cc counts
+// df by exact stem to stay exact). Each index then scores its own documents
+// with the combined statistics:
 //
 //   QueryStats stats(options.fields.size(), query.words.size());
 //   base.CollectStats(query, &stats);

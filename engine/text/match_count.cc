@@ -52,18 +52,6 @@ uint64_t AndPopcount(const uint64_t* const* maps, size_t count, size_t begin, si
   return kAndPopcount(maps, count, begin, end);
 }
 
-// The first index in [lo, hi) whose value is >= target (hi if none).
-size_t Gallop(const uint32_t* values, size_t lo, size_t hi, uint32_t target) {
-  size_t step = 1;
-  size_t bound = lo;
-  while (bound < hi && values[bound] < target) {
-    lo = bound + 1;
-    bound += step;
-    step <<= 1;
-  }
-  return std::lower_bound(values + lo, values + std::min(bound, hi), target) - values;
-}
-
 // Counts when some word is a list: `driver` is walked, `others` probed.
 uint64_t CountDriven(const WordSet& driver, absl::Span<const WordSet> others,
                      const MatchKeep& keep, uint32_t window_log2,

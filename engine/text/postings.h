@@ -18,6 +18,7 @@
 //
 // Thread safety: immutable after Build; safe for concurrent readers.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -29,6 +30,20 @@ namespace otter::engine::text {
 
 // Postings per block of PostingBlocks.
 inline constexpr size_t kPostingBlockSize = 32;
+
+// The first index in [lo, hi) of the ascending `values` whose value is >=
+// target (hi if none), found by exponential then binary search from lo:
+// cheap when the answer is near, as it is when walking postings in order.
+inline size_t Gallop(const uint32_t* values, size_t lo, size_t hi, uint32_t target) {
+  size_t step = 1;
+  size_t bound = lo;
+  while (bound < hi && values[bound] < target) {
+    lo = bound + 1;
+    bound += step;
+    step <<= 1;
+  }
+  return std::lower_bound(values + lo, values + std::min(bound, hi), target) - values;
+}
 
 // The postings and field lengths of one index (borrowed).
 struct PostingsView {

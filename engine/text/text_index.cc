@@ -10,19 +10,6 @@
 namespace otter::engine::text {
 namespace {
 
-// The first index in [lo, hi) whose value is >= target (hi if none), found
-// by exponential then binary search from lo: cheap when the answer is near.
-size_t Gallop(const uint32_t* values, size_t lo, size_t hi, uint32_t target) {
-  size_t step = 1;
-  size_t bound = lo;
-  while (bound < hi && values[bound] < target) {
-    lo = bound + 1;
-    bound += step;
-    step <<= 1;
-  }
-  return std::lower_bound(values + lo, values + std::min(bound, hi), target) - values;
-}
-
 // Whether a is ranked before b: higher score, then lower doc id.
 bool RanksBefore(const ScoredDoc& a, const ScoredDoc& b) {
   return a.score != b.score ? a.score > b.score : a.doc < b.doc;
