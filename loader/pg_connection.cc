@@ -1,5 +1,6 @@
 #include "loader/pg_connection.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/cord.h"
@@ -120,6 +121,33 @@ absl::Status PgConnection::CopyOut(const std::string& sql,
   const absl::Status finish = FinishCopy();
   if (!callback_status.ok()) return callback_status;
   return finish;
+}
+
+absl::Status PgConnection::CopyIn(const std::string& sql, std::string_view data) {
+  PGresult* raw = PQexec(conn_.get(), sql.c_str());
+  if (raw != nullptr && PQresultStatus(raw) != PGRES_COPY_IN) {
+    absl::StatusOr<PgResult> result = Check(raw);  // takes ownership
+    if (!result.ok()) return result.status();
+    return absl::InternalError(absl::StrCat("CopyIn needs a COPY ... FROM STDIN statement, got: ",
+                                            sql.substr(0, 80)));
+  }
+  if (raw == nullptr) return Check(raw).status();
+  PQclear(raw);
+
+  // PQputCopyData takes an int length: send large data in pieces.
+  constexpr size_t kPiece = size_t{1} << 20;
+  const char* error = nullptr;
+  for (size_t at = 0; at < data.size() && error == nullptr; at += kPiece) {
+    const size_t n = std::min(kPiece, data.size() - at);
+    if (PQputCopyData(conn_.get(), data.data() + at, static_cast<int>(n)) != 1) {
+      error = "sending COPY data failed";
+    }
+  }
+  if (PQputCopyEnd(conn_.get(), error) != 1) {
+    return absl::UnavailableError(absl::StrCat(
+        "COPY failed: ", absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn_.get()))));
+  }
+  return FinishCopy();
 }
 
 absl::Status PgConnection::FinishCopy() {

@@ -84,6 +84,12 @@ class PgConnection {
   absl::Status CopyOut(const std::string& sql,
                        absl::FunctionRef<absl::Status(std::string_view)> on_data);
 
+  // Runs `sql`, a `COPY ... FROM STDIN` statement, sends `data` (in the
+  // COPY format the statement names) and ends the COPY. Returns the
+  // statement's error (as Exec would; a row the server rejects fails the
+  // whole COPY), or kInternal when `sql` is not a COPY FROM STDIN.
+  absl::Status CopyIn(const std::string& sql, std::string_view data);
+
   // False once the connection is broken.
   bool ok() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
   PGconn* get() const { return conn_.get(); }

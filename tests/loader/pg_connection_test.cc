@@ -55,6 +55,26 @@ TEST_F(PgConnectionTest, CountsAffectedRows) {
   EXPECT_EQ(r->AffectedRows(), 7);
 }
 
+TEST_F(PgConnectionTest, CopiesRowsInAndRejectsABadRowWhole) {
+  ASSERT_TRUE(conn_->Exec("CREATE TEMP TABLE t (x int, y text)").ok());
+  std::string data;
+  for (int i = 1; i <= 3000; ++i) data += std::to_string(i) + "\tcafé " + std::to_string(i) + "\n";
+  ASSERT_TRUE(conn_->CopyIn("COPY t (x, y) FROM STDIN", data).ok());
+  absl::StatusOr<PgResult> r = conn_->Exec("SELECT count(*), sum(x), max(y) FROM t");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->Get(0, 0), "3000");
+  EXPECT_EQ(r->Get(0, 1), std::to_string(3000 * 3001 / 2));
+  EXPECT_EQ(r->Get(0, 2), "café 999");
+
+  const absl::Status bad = conn_->CopyIn("COPY t (x, y) FROM STDIN", "4\tok\nfive\tno\n");
+  EXPECT_EQ(SqlState(bad), "22P02");
+  r = conn_->Exec("SELECT count(*) FROM t");  // still usable, nothing of the bad COPY landed
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->Get(0, 0), "3000");
+
+  EXPECT_EQ(conn_->CopyIn("SELECT 1", "").code(), absl::StatusCode::kInternal);
+}
+
 TEST(PgConnectionConnectTest, UnreachableServerIsUnavailable) {
   absl::StatusOr<PgConnection> conn =
       PgConnection::Connect("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2");
