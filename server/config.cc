@@ -97,6 +97,10 @@ const Setting kSettings[] = {
      [](Config& c, std::string_view v) {
        return SetLimit<uint32_t, &Limits::request_timeout_ms>(c, v, 10, kDay);
      }},
+    {"after_timeout_ms", "how long a request waits for its \"after\" position [reload]",
+     [](Config& c, std::string_view v) {
+       return SetLimit<uint32_t, &Limits::after_timeout_ms>(c, v, 0, kDay);
+     }},
 };
 
 const Setting* FindSetting(std::string_view key) {

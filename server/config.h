@@ -32,6 +32,7 @@ struct Limits {
   std::size_t max_output_bytes = 256 * 1024;  // pending replies before reading stops
   uint32_t idle_timeout_ms = 300000;          // no request for this long: close
   uint32_t request_timeout_ms = 10000;        // a started request must arrive within
+  uint32_t after_timeout_ms = 5000;  // wait this long for a request's "after" position
 };
 
 struct Config {

@@ -32,6 +32,15 @@ constexpr std::size_t kReadChunk = 4096;
 constexpr std::size_t kKeepCapacity = 16 * 1024;  // buffers above this shrink when empty
 
 enum class Mode { kUnknown, kJson, kBinary, kBinaryHandshake };
+
+// A parsed request waiting for its "after" position, with what its reply
+// needs (a binary reply's frame header is written when it is answered).
+struct PendingRequest {
+  Request request;
+  bool binary = false;
+  uint64_t frame_id = 0;
+  uint16_t frame_op = 0;
+};
 enum class Phase { kIdle, kPartial, kWriting, kBusy };
 
 template <typename Socket>
@@ -63,9 +72,13 @@ class Connection final : public ConnectionBase,
   asio::awaitable<void> Run();
   asio::awaitable<bool> Fill();
   asio::awaitable<bool> Flush();
+  // Waits for the pending request's position, then answers it.
+  asio::awaitable<void> AnswerPending();
   void Process();
   bool ProcessJson(const RuntimeSettings& settings);
   bool ProcessBinary(const RuntimeSettings& settings);
+  // Whether `request` must wait for its "after" position before an answer.
+  bool MustWait(const Request& request, const RuntimeSettings& settings) const;
   void Answer(Request& request, const RuntimeSettings& settings);
   void AnswerError(std::string_view id_json, const absl::Status& status);
   // Binary replies: a frame header before the JSON, its length patched after.
@@ -84,6 +97,7 @@ class Connection final : public ConnectionBase,
   std::size_t in_pos_ = 0;  // bytes of in_ already consumed
   std::string out_;
   Request request_;
+  std::optional<PendingRequest> pending_;  // input processing stops while set
   LineFramer framer_;
   FrameCodec codec_;
   Mode mode_ = Mode::kUnknown;
@@ -99,10 +113,15 @@ asio::awaitable<void> Connection<Socket>::Run() {
   while (!closing_) {
     if (!co_await Fill()) break;
     Process();
-    while (!out_.empty()) {
-      if (!co_await Flush()) {
-        closing_ = true;
-        break;
+    // Replies written so far go out before a pending request waits.
+    while (!out_.empty() || (pending_ && !closing_)) {
+      if (!out_.empty()) {
+        if (!co_await Flush()) {
+          closing_ = true;
+          break;
+        }
+      } else {
+        co_await AnswerPending();
       }
       if (!closing_) Process();
     }
@@ -177,7 +196,38 @@ asio::awaitable<bool> Connection<Socket>::Flush() {
 }
 
 template <typename Socket>
+asio::awaitable<void> Connection<Socket>::AnswerPending() {
+  PendingRequest pending = *std::move(pending_);
+  pending_.reset();
+  const Limits& limits = worker_.settings().limits;
+  const auto timeout = std::chrono::milliseconds(limits.after_timeout_ms);
+  // The idle timer must not close the connection while it waits.
+  SetDeadline(Clock::now() + timeout + std::chrono::milliseconds(limits.idle_timeout_ms));
+  const auto start = Clock::now();
+  const uint64_t after = *pending.request.after;
+  const bool applied = co_await worker_.applied->WaitFor(after, timeout);
+  const std::size_t at = pending.binary ? BeginReply(pending.frame_id, pending.frame_op) : 0;
+  if (applied) {
+    ResponseWriter w(&out_);
+    worker_.dispatcher->Handle(pending.request, w);
+  } else {
+    const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+    AnswerError(pending.request.id_json,
+                absl::UnavailableError(absl::StrCat("position ", after, " was not applied within ",
+                                                    limits.after_timeout_ms, " ms (as_of ",
+                                                    worker_.applied->current(), ")")));
+    worker_.stats->RecordRequest(pending.request.op, static_cast<uint64_t>(waited.count()), false);
+  }
+  if (pending.binary) {
+    EndReply(at);
+  } else {
+    out_.push_back('\n');
+  }
+}
+
+template <typename Socket>
 void Connection<Socket>::Process() {
+  if (pending_) return;
   const RuntimeSettings& settings = worker_.settings();
   if (mode_ == Mode::kUnknown && in_pos_ < in_.size()) {
     mode_ = IsBinaryFirstByte(static_cast<unsigned char>(in_[in_pos_])) ? Mode::kBinaryHandshake
@@ -211,6 +261,9 @@ bool Connection<Socket>::ProcessJson(const RuntimeSettings& settings) {
   if (!s.ok()) {
     worker_.stats->RecordRejected();
     AnswerError(request_.id_json, s);
+  } else if (MustWait(request_, settings)) {
+    pending_ = PendingRequest{std::move(request_)};
+    return false;
   } else {
     Answer(request_, settings);
   }
@@ -262,11 +315,30 @@ bool Connection<Socket>::ProcessBinary(const RuntimeSettings& settings) {
   if (!s.ok()) {
     worker_.stats->RecordRejected();
     AnswerError(request_.id_json, s);
+  } else if (MustWait(request_, settings)) {
+    out_.resize(at);  // AnswerPending() writes the header again
+    pending_ = PendingRequest{std::move(request_), /*binary=*/true, f.id, f.op};
+    return false;
   } else {
     Answer(request_, settings);
   }
   EndReply(at);
   return true;
+}
+
+template <typename Socket>
+bool Connection<Socket>::MustWait(const Request& request, const RuntimeSettings& settings) const {
+  if (worker_.applied == nullptr || !request.after) return false;
+  switch (request.op) {
+    case Op::kPing:
+    case Op::kHealth:
+    case Op::kStats:
+    case Op::kAuth: return false;
+    default: break;
+  }
+  // An unauthenticated request is refused at once, not after a wait.
+  if (!settings.auth_token.empty() && !authenticated_) return false;
+  return *request.after > worker_.applied->current();
 }
 
 template <typename Socket>

@@ -41,7 +41,8 @@ asio::awaitable<void> FinishDrain(std::vector<Worker*> workers, ServerStats* sta
 
 }  // namespace
 
-Server::Server(Config config, const HealthProvider* health, OpHandler* engine)
+Server::Server(Config config, const HealthProvider* health, OpHandler* engine,
+               AppliedPosition* applied)
     : config_(std::move(config)),
       settings_(RuntimeOf(config_)),
       dispatcher_(&stats_, health, engine) {
@@ -49,7 +50,7 @@ Server::Server(Config config, const HealthProvider* health, OpHandler* engine)
   const unsigned threads = config_.threads > 0 ? static_cast<unsigned>(config_.threads) : hardware;
   std::vector<Worker*> raw;
   for (unsigned i = 0; i < threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(&settings_, &dispatcher_, &stats_));
+    workers_.push_back(std::make_unique<Worker>(&settings_, &dispatcher_, &stats_, applied));
     guards_.push_back(asio::make_work_guard(workers_.back()->io));
     raw.push_back(workers_.back().get());
   }

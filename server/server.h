@@ -19,6 +19,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "absl/status/statusor.h"
+#include "server/applied_position.h"
 #include "server/config.h"
 #include "server/dispatcher.h"
 #include "server/listener.h"
@@ -30,8 +31,10 @@ namespace otter::server {
 class Server {
  public:
   // `health` must outlive the server; `engine` may be null (engine ops
-  // answer unavailable) or must outlive it.
-  Server(Config config, const HealthProvider* health, OpHandler* engine);
+  // answer unavailable) or must outlive it; so may `applied` (requests with
+  // "after" then wait for nothing: the dispatcher answers them at once).
+  Server(Config config, const HealthProvider* health, OpHandler* engine,
+         AppliedPosition* applied = nullptr);
   ~Server();
 
   // Produces the configuration again on SIGHUP (re-reading the file and the

@@ -19,8 +19,9 @@ std::shared_ptr<const RuntimeSettings> SharedSettings::Load() const {
   return current_;
 }
 
-Worker::Worker(SharedSettings* shared, Dispatcher* dispatcher, ServerStats* stats)
-    : dispatcher(dispatcher), stats(stats), shared_(shared) {
+Worker::Worker(SharedSettings* shared, Dispatcher* dispatcher, ServerStats* stats,
+               AppliedPosition* applied)
+    : dispatcher(dispatcher), stats(stats), applied(applied), shared_(shared) {
   generation_ = shared_->generation();
   cached_ = shared_->Load();
 }

@@ -16,6 +16,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "server/applied_position.h"
 #include "server/config.h"
 #include "server/dispatcher.h"
 #include "server/request.h"
@@ -55,8 +56,10 @@ class ConnectionBase {
 };
 
 struct Worker {
-  // The pointers must outlive the worker.
-  Worker(SharedSettings* shared, Dispatcher* dispatcher, ServerStats* stats);
+  // The pointers must outlive the worker; `applied` may be null (requests
+  // with "after" are then answered at once, by the dispatcher).
+  Worker(SharedSettings* shared, Dispatcher* dispatcher, ServerStats* stats,
+         AppliedPosition* applied = nullptr);
 
   // The current run-time settings; refreshed when SIGHUP published new ones.
   const RuntimeSettings& settings();
@@ -65,6 +68,7 @@ struct Worker {
   RequestParser parser;
   Dispatcher* dispatcher;
   ServerStats* stats;
+  AppliedPosition* applied;
   std::list<ConnectionBase*> connections;
   bool draining = false;
 

@@ -27,6 +27,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/frame_codec.h"
+#include "tests/support/otterd_process.h"
 
 #ifndef OTTERD_PATH
 #error "OTTERD_PATH must name the otterd binary"
@@ -35,187 +36,19 @@
 namespace otter::server {
 namespace {
 
-using testing::HasSubstr;
-using testing::StartsWith;
+using otter::testing::Client;
+using otter::testing::Frame;
+using otter::testing::MakeTempDir;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
-std::string MakeTempDir() {
-  std::string pattern = testing::TempDir() + "otterd_test.XXXXXX";
-  char* dir = mkdtemp(pattern.data());
-  EXPECT_NE(dir, nullptr);
-  return pattern;
-}
-
-// A running otterd; killed (if still alive) and reaped on destruction.
-class Otterd {
+// otterd with the test's settings.
+class Otterd : public otter::testing::Otterd {
  public:
-  explicit Otterd(std::vector<std::string> extra = {}) : dir_(MakeTempDir()) {
-    unix_path_ = dir_ + "/otterd.sock";
-    std::vector<std::string> args = {OTTERD_PATH, "--listen", "127.0.0.1:0", "--unix", unix_path_,
-                                     "--threads", "2"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], 1);
-      const int err = open((dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(err, 2);
-      close(out[0]);
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    stdout_ = fdopen(out[0], "r");
-    char line[512];
-    // Two "listening on" lines: TCP, then the unix socket.
-    for (int i = 0; i < 2 && std::fgets(line, sizeof(line), stdout_) != nullptr; ++i) {
-      std::string text(line);
-      const std::string tcp = "listening on 127.0.0.1:";
-      if (text.rfind(tcp, 0) == 0) port_ = std::stoi(text.substr(tcp.size()));
-    }
-    EXPECT_GT(port_, 0) << "otterd did not report its port; stderr: " << Stderr();
-  }
-  ~Otterd() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (stdout_ != nullptr) fclose(stdout_);
-  }
-
-  int port() const { return port_; }
-  const std::string& unix_path() const { return unix_path_; }
-  const std::string& dir() const { return dir_; }
-  pid_t pid() const { return pid_; }
-  std::string Stderr() const {
-    std::ifstream in(dir_ + "/stderr.log");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  // Waits for the process to exit; returns its wait status, or -1 on timeout.
-  int WaitExit(std::chrono::milliseconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return status;
-      }
-      usleep(10000);
-    }
-    return -1;
-  }
-  // Resident memory of the daemon in bytes.
-  uint64_t Rss() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/statm");
-    uint64_t size = 0, resident = 0;
-    in >> size >> resident;
-    return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  }
-
- private:
-  std::string dir_;
-  std::string unix_path_;
-  pid_t pid_ = -1;
-  FILE* stdout_ = nullptr;
-  int port_ = 0;
+  explicit Otterd(std::vector<std::string> extra = {}) : otter::testing::Otterd(OTTERD_PATH, std::move(extra)) {}
 };
 
-// A blocking client socket with a read buffer and deadlines.
-class Client {
- public:
-  static Client Tcp(int port) {
-    Client c(socket(AF_INET, SOCK_STREAM, 0));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    c.connected_ = connect(c.fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    return c;
-  }
-  static Client Unix(const std::string& path) {
-    Client c(socket(AF_UNIX, SOCK_STREAM, 0));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-    c.connected_ = connect(c.fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    return c;
-  }
-  Client(Client&& other) noexcept : fd_(other.fd_), connected_(other.connected_), buffer_(std::move(other.buffer_)) {
-    other.fd_ = -1;
-  }
-  ~Client() {
-    if (fd_ >= 0) close(fd_);
-  }
-
-  bool connected() const { return connected_; }
-  int fd() const { return fd_; }
-  void Send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return;
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
-  // One line without its newline; "<eof>" or "<timeout>" otherwise.
-  std::string ReadLine(int timeout_ms = 5000) {
-    for (;;) {
-      if (std::size_t nl = buffer_.find('\n'); nl != std::string::npos) {
-        std::string line = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        return line;
-      }
-      if (std::string r = Fill(timeout_ms); !r.empty()) return r;
-    }
-  }
-  // Exactly n bytes, or fewer at EOF/timeout.
-  std::string ReadBytes(std::size_t n, int timeout_ms = 5000) {
-    while (buffer_.size() < n) {
-      if (!Fill(timeout_ms).empty()) break;
-    }
-    std::string out = buffer_.substr(0, std::min(n, buffer_.size()));
-    buffer_.erase(0, out.size());
-    return out;
-  }
-  // One binary frame's id and payload; id 0 and "<eof>" when none came.
-  std::pair<uint64_t, std::string> ReadFrame() {
-    std::string header = ReadBytes(kFrameHeaderBytes);
-    if (header.size() < kFrameHeaderBytes) return {0, "<eof>"};
-    uint32_t length = 0;
-    uint64_t id = 0;
-    std::memcpy(&length, header.data(), 4);
-    std::memcpy(&id, header.data() + 4, 8);
-    return {id, ReadBytes(length - kFrameMinLength)};
-  }
-  bool AtEof(int timeout_ms = 5000) { return buffer_.empty() && Fill(timeout_ms) == "<eof>"; }
-
- private:
-  explicit Client(int fd) : fd_(fd) {}
-  std::string Fill(int timeout_ms) {
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, timeout_ms) <= 0) return "<timeout>";
-    char chunk[65536];
-    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-    if (n <= 0) return "<eof>";
-    buffer_.append(chunk, static_cast<std::size_t>(n));
-    return "";
-  }
-
-  int fd_;
-  bool connected_ = false;
-  std::string buffer_;
-};
-
-std::string Frame(uint64_t id, uint16_t op, std::string_view payload) {
-  std::string out;
-  AppendFrameHeader(out, id, op, payload.size());
-  out.append(payload);
-  return out;
-}
-
-class OtterdTest : public testing::Test {
+class OtterdTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     daemon_ = new Otterd({"--max-request-bytes", "4096", "--request-timeout-ms", "500"});
