@@ -305,5 +305,36 @@ TEST(OtterdConfigTest, BadSettingsExitWithAClearMessage) {
   EXPECT_EQ(message, "otterd: --threads: must be an integer within [0, 1024], not \"x\"\n");
 }
 
+// Runs otter-cli with `args` (and `input` on stdin); returns its exit
+// status and stdout.
+std::pair<int, std::string> RunCli(const std::string& args, const std::string& input = "") {
+  const std::string dir = MakeTempDir();
+  {
+    std::ofstream in(dir + "/in");
+    in << input;
+  }
+  const std::string command = std::string(OTTER_CLI_PATH) + " " + args + " <" + dir + "/in >" + dir + "/out 2>&1";
+  const int status = std::system(command.c_str());
+  std::ifstream out(dir + "/out");
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, std::string(std::istreambuf_iterator<char>(out), {})};
+}
+
+TEST_F(OtterdTest, CliSendsArgumentsOrStdinAndReportsFailureInItsStatus) {
+  const std::string tcp = "--connect 127.0.0.1:" + std::to_string(daemon_->port());
+  auto [status, out] = RunCli(tcp + R"( '{"id":1,"op":"ping"}' '{"id":2,"op":"health"}')");
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_THAT(out, StartsWith("{\"id\":1,\"ok\":true,\"pong\":true"));
+  EXPECT_THAT(out, HasSubstr("{\"id\":2,\"ok\":true,\"status\":"));
+
+  std::tie(status, out) = RunCli("--connect unix:" + daemon_->unix_path(), "{\"op\":\"ping\"}\n\n{\"op\":\"serch\"}\n");
+  EXPECT_EQ(status, 1) << out;
+  EXPECT_THAT(out, HasSubstr("\"pong\":true"));
+  EXPECT_THAT(out, HasSubstr("unknown op \\\"serch\\\""));
+
+  std::tie(status, out) = RunCli("--connect 127.0.0.1:1 '{\"op\":\"ping\"}'");
+  EXPECT_EQ(status, 2);
+  EXPECT_THAT(out, HasSubstr("cannot connect to 127.0.0.1:1"));
+}
+
 }  // namespace
 }  // namespace otter::server
