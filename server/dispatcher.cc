@@ -33,19 +33,20 @@ void BuiltinDispatcher::Handle(const Request& request, ResponseWriter& writer) {
   const auto start = std::chrono::steady_clock::now();
   const HealthReport health = health_->Health();
   writer.BeginResponse(request.id_json, /*ok=*/true);
-  absl::Status status = Answer(request, health, writer);
+  uint64_t as_of = health.as_of;
+  absl::Status status = Answer(request, health, writer, &as_of);
   const uint64_t took_us = MicrosSince(start);
   if (status.ok()) {
-    writer.Finish(took_us, health.as_of);
+    writer.Finish(took_us, as_of);
   } else {
     writer.Abandon();
-    WriteError(writer, request.id_json, status, took_us, health.as_of);
+    WriteError(writer, request.id_json, status, took_us, as_of);
   }
   stats_->RecordRequest(request.op, took_us, status.ok());
 }
 
 absl::Status BuiltinDispatcher::Answer(const Request& request, const HealthReport& health,
-                                       ResponseWriter& writer) {
+                                       ResponseWriter& writer, uint64_t* as_of) {
   // Read-your-writes: waiting for a position belongs to the engine
   // integration; without it, a position not yet applied cannot be served.
   if (request.after && *request.after > health.as_of && request.op != Op::kPing &&
@@ -85,7 +86,7 @@ absl::Status BuiltinDispatcher::Answer(const Request& request, const HealthRepor
     return absl::UnavailableError(absl::StrCat("op \"", std::string(OpName(request.op)),
                                                "\" is not available: the engine is still loading"));
   }
-  return engine_->Handle(request, writer);
+  return engine_->Handle(request, writer, as_of);
 }
 
 }  // namespace otter::server

@@ -62,8 +62,12 @@ class OpHandler {
   // Writes the members of a successful reply for `request` (an engine op)
   // into the open response in `writer`, or returns the error to answer
   // instead (whatever it wrote is dropped), e.g. kInvalidArgument
-  // "near.lat must be within [-90, 90]", kNotFound for `get`.
-  virtual absl::Status Handle(const Request& request, ResponseWriter& writer) = 0;
+  // "near.lat must be within [-90, 90]", kNotFound for `get`. `*as_of`
+  // holds the health report's position on entry; a handler that answers
+  // from a snapshot sets it to the snapshot's, for the reply (also an error
+  // reply).
+  virtual absl::Status Handle(const Request& request, ResponseWriter& writer,
+                              uint64_t* as_of) = 0;
 };
 
 class BuiltinDispatcher final : public Dispatcher {
@@ -76,7 +80,9 @@ class BuiltinDispatcher final : public Dispatcher {
   uint64_t AppliedPosition() const override { return health_->Health().as_of; }
 
  private:
-  absl::Status Answer(const Request& request, const HealthReport& health, ResponseWriter& writer);
+  // Answers `request`; sets *as_of to the position the answer reflects.
+  absl::Status Answer(const Request& request, const HealthReport& health, ResponseWriter& writer,
+                      uint64_t* as_of);
 
   ServerStats* stats_;
   const HealthProvider* health_;
