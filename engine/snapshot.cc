@@ -289,4 +289,12 @@ const StoredUserTraits* Snapshot::user_traits(const Uuid& user) const {
   return it == shard.end() ? nullptr : &it->second;
 }
 
+void Snapshot::ForEachUserTraits(
+    absl::FunctionRef<void(const Uuid& user, const StoredUserTraits& traits)> fn) const {
+  if (user_traits_ == nullptr) return;
+  for (const auto& shard : *user_traits_->shards) {
+    for (const auto& [user, traits] : *shard) fn(user, traits);
+  }
+}
+
 }  // namespace otter::engine

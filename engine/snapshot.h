@@ -122,6 +122,10 @@ class Snapshot {
   const LeaderTraitMatrix& leader_traits() const { return *leader_traits_; }
   // The user's current quiz traits, or nullptr when the user has none.
   const StoredUserTraits* user_traits(const Uuid& user) const;
+  // Calls `fn` once for every user with current quiz traits, in no
+  // particular order.
+  void ForEachUserTraits(
+      absl::FunctionRef<void(const Uuid& user, const StoredUserTraits& traits)> fn) const;
   // The change-log position this snapshot reflects: every transaction whose
   // id is below it has been applied (see loader/ for its meaning).
   uint64_t as_of() const { return as_of_; }

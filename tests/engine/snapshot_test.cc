@@ -285,5 +285,50 @@ TEST(SnapshotTest, DeltasWithoutMergesStayExact) {
   }
 }
 
+// ForEachUserTraits visits exactly the users with current traits, each once
+// with its latest traits, in every published version (old ones included).
+TEST(SnapshotTest, ForEachUserTraitsVisitsEveryUserWithTraitsOnce) {
+  const uint64_t seed = BaseSeed();
+  std::mt19937_64 rng(seed + 3000);
+  SCOPED_TRACE(testing::Message() << "seed " << seed + 3000);
+  using Expected = std::map<Uuid, float>;  // user -> value of its one trait
+  auto visited = [](const Snapshot& snap) {
+    Expected seen;
+    size_t calls = 0;
+    snap.ForEachUserTraits([&](const Uuid& user, const StoredUserTraits& traits) {
+      ++calls;
+      EXPECT_EQ(snap.user_traits(user), &traits);
+      if (traits.traits.size() == 1) seen[user] = traits.traits[0].second;
+    });
+    EXPECT_EQ(calls, seen.size());
+    return seen;
+  };
+  EngineWriter writer;
+  EXPECT_TRUE(visited(**writer.Publish(1)).empty());
+  Expected expected;
+  std::vector<std::pair<std::shared_ptr<const Snapshot>, Expected>> versions;
+  for (int round = 0; round < 20; ++round) {
+    for (int change = 0; change < 200; ++change) {
+      const Uuid user = testing_records::TestUuid(0x0b, rng() % 3000);
+      if (rng() % 4 == 0) {
+        writer.RemoveUserTraits(user);
+        expected.erase(user);
+      } else {
+        const float value = static_cast<float>(rng() % 101) / 100.0f;
+        const NamedTrait traits[] = {{"social", value}};
+        ASSERT_TRUE(writer.SetUserTraits(user, traits).ok());
+        expected[user] = value;
+      }
+    }
+    auto snap = writer.Publish(2 + static_cast<uint64_t>(round));
+    ASSERT_TRUE(snap.ok());
+    versions.emplace_back(*snap, expected);
+  }
+  for (size_t i = 0; i < versions.size(); ++i) {
+    SCOPED_TRACE(testing::Message() << "version " << i);
+    EXPECT_EQ(visited(*versions[i].first), versions[i].second);
+  }
+}
+
 }  // namespace
 }  // namespace otter::engine
