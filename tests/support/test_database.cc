@@ -14,21 +14,35 @@
 
 namespace otter::testing {
 
-absl::StatusOr<std::string> TestClusterUrl() {
+namespace {
+
+// The value of `key` (e.g. "OTTER_PG_URL") in the file that OTTER_TEST_PG_ENV
+// names, which the ctest fixture writes.
+absl::StatusOr<std::string> TestEnvValue(std::string_view key) {
   const char* env_file = std::getenv("OTTER_TEST_PG_ENV");
   if (env_file == nullptr || *env_file == '\0') {
     return absl::FailedPreconditionError(
         "OTTER_TEST_PG_ENV is not set: run this test through ctest, which starts the "
         "private PostgreSQL (fixture 'postgres')");
   }
+  const std::string prefix = absl::StrCat(std::string(key), "=");
   std::ifstream in(env_file);
   std::string line;
   while (std::getline(in, line)) {
-    if (absl::StartsWith(line, "OTTER_PG_URL=")) return line.substr(13);
+    if (absl::StartsWith(line, prefix)) return line.substr(prefix.size());
   }
   return absl::FailedPreconditionError(absl::StrCat(
-      "no test PostgreSQL: ", env_file,
-      " is missing or has no OTTER_PG_URL (did the ctest fixture 'postgres' fail?)"));
+      "no test PostgreSQL: ", env_file, " is missing or has no ", std::string(key),
+      " (did the ctest fixture 'postgres' fail?)"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> TestClusterUrl() { return TestEnvValue("OTTER_PG_URL"); }
+
+absl::StatusOr<std::string> TestClusterDir() {
+  OTTER_ASSIGN_OR_RETURN(std::string dir, TestEnvValue("OTTER_PG_DIR"));
+  return dir + "/pg";
 }
 
 absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(std::string_view template_name) {

@@ -23,6 +23,10 @@ namespace otter::testing {
 // that OTTER_TEST_PG_ENV names. kFailedPrecondition when it is missing.
 absl::StatusOr<std::string> TestClusterUrl();
 
+// The folder of the test cluster (for `scripts/pg-cluster restart DIR`),
+// read from the same file. kFailedPrecondition when it is missing.
+absl::StatusOr<std::string> TestClusterDir();
+
 class TestDatabase {
  public:
   // Creates a database cloned from `template_name` with a unique name.
