@@ -41,6 +41,19 @@ absl::Status SetUint(Config& c, std::string_view v, uint64_t min, uint64_t max) 
   return absl::OkStatus();
 }
 
+template <auto Member>
+absl::Status SetBool(Config& c, std::string_view v) {
+  if (v == "true" || v == "on" || v == "1") {
+    c.*Member = true;
+  } else if (v == "false" || v == "off" || v == "0") {
+    c.*Member = false;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be true or false (on/off, 1/0), not \"", std::string(v), "\""));
+  }
+  return absl::OkStatus();
+}
+
 template <typename T, auto Member>
 absl::Status SetLimit(Config& c, std::string_view v, uint64_t min, uint64_t max) {
   absl::StatusOr<uint64_t> n = ParseUint(v, min, max);
@@ -77,6 +90,16 @@ const Setting kSettings[] = {
      }},
     {"drain_timeout_ms", "on SIGTERM, how long to wait for in-flight requests",
      [](Config& c, std::string_view v) { return SetUint<uint32_t, &Config::drain_timeout_ms>(c, v, 0, kDay); }},
+    {"prune_interval_ms", "prune the applied change log this often (0: never, for replicas)",
+     [](Config& c, std::string_view v) {
+       return SetUint<uint32_t, &Config::prune_interval_ms>(c, v, 0, kDay);
+     }},
+    {"record_searches", "record searches into search_history and popular_searches",
+     [](Config& c, std::string_view v) { return SetBool<&Config::record_searches>(c, v); }},
+    {"recompute_on_quiz", "recompute a user's cached match scores on a new quiz result",
+     [](Config& c, std::string_view v) { return SetBool<&Config::recompute_on_quiz>(c, v); }},
+    {"match_k", "leaders kept per user in personality_match_scores",
+     [](Config& c, std::string_view v) { return SetUint<uint32_t, &Config::match_k>(c, v, 1, 1000); }},
     {"max_request_bytes", "largest request line or frame payload [reload]",
      [](Config& c, std::string_view v) {
        return SetLimit<std::size_t, &Limits::max_request_bytes>(c, v, 64, uint64_t{64} << 20);

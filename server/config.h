@@ -45,6 +45,13 @@ struct Config {
   std::string auth_token;      // its content, without a final newline
   LogLevel log_level = LogLevel::kInfo;  // [reload]
   uint32_t drain_timeout_ms = 10000;     // SIGTERM: give up waiting after this
+  // With db: prune the change log this often (0: never, for replicas that
+  // share a database), record searches, and recompute a user's cached match
+  // scores (keeping match_k leaders) when a new quiz result arrives.
+  uint32_t prune_interval_ms = 10000;
+  bool record_searches = true;
+  bool recompute_on_quiz = true;
+  uint32_t match_k = 50;
   Limits limits;                         // [reload]
 
   // Host and port of `listen`, split; valid after LoadConfig().

@@ -25,9 +25,8 @@ uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-BuiltinDispatcher::BuiltinDispatcher(ServerStats* stats, const HealthProvider* health,
-                                     OpHandler* engine)
-    : stats_(stats), health_(health), engine_(engine) {}
+BuiltinDispatcher::BuiltinDispatcher(ServerStats* stats, DispatcherParts parts)
+    : stats_(stats), health_(parts.health), engine_(parts.engine), extra_stats_(parts.stats) {}
 
 void BuiltinDispatcher::Handle(const Request& request, ResponseWriter& writer) {
   const auto start = std::chrono::steady_clock::now();
@@ -73,6 +72,7 @@ absl::Status BuiltinDispatcher::Answer(const Request& request, const HealthRepor
       return absl::OkStatus();
     case Op::kStats:
       stats_->WriteTo(writer);
+      if (extra_stats_ != nullptr) extra_stats_->WriteStats(writer);
       return absl::OkStatus();
     case Op::kAuth:
       // The connection handles auth when a token is configured.

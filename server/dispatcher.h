@@ -4,7 +4,7 @@
 // score, suggest, get, recompute_matches) to an OpHandler once one is
 // plugged in; until then they answer `unavailable`.
 //
-//   BuiltinDispatcher dispatcher(&stats, &health, /*engine=*/nullptr);
+//   BuiltinDispatcher dispatcher(&stats, {.health = &health, .engine = &ops});
 //   dispatcher.Handle(request, writer);   // one complete response
 //
 // Thread safety: Handle() may be called from any number of threads at once
@@ -70,11 +70,27 @@ class OpHandler {
                               uint64_t* as_of) = 0;
 };
 
+// More members of the `stats` reply: the engine's and the database parts'
+// figures.
+class StatsSource {
+ public:
+  virtual ~StatsSource() = default;
+  // Writes members (keys and values) into the open stats object.
+  virtual void WriteStats(ResponseWriter& writer) const = 0;
+};
+
+// What a dispatcher answers with besides its own stats: `health` is
+// required; the others may be null.
+struct DispatcherParts {
+  const HealthProvider* health = nullptr;
+  OpHandler* engine = nullptr;        // null: engine ops answer unavailable
+  const StatsSource* stats = nullptr;  // null: stats has the server's figures only
+};
+
 class BuiltinDispatcher final : public Dispatcher {
  public:
-  // `stats` and `health` must outlive the dispatcher; `engine` may be null
-  // (engine ops answer unavailable) or must outlive it.
-  BuiltinDispatcher(ServerStats* stats, const HealthProvider* health, OpHandler* engine);
+  // `stats` and the parts must outlive the dispatcher.
+  BuiltinDispatcher(ServerStats* stats, DispatcherParts parts);
 
   void Handle(const Request& request, ResponseWriter& writer) override;
   uint64_t AppliedPosition() const override { return health_->Health().as_of; }
@@ -87,6 +103,7 @@ class BuiltinDispatcher final : public Dispatcher {
   ServerStats* stats_;
   const HealthProvider* health_;
   OpHandler* engine_;
+  const StatsSource* extra_stats_;
 };
 
 }  // namespace otter::server

@@ -7,7 +7,7 @@
 //
 //   engine::SnapshotHolder snapshots;             // the writer publishes here
 //   EngineOps ops(&snapshots, &recorder, &recomputer);
-//   BuiltinDispatcher dispatcher(&stats, &health, &ops);
+//   BuiltinDispatcher dispatcher(&stats, {.health = &health, .engine = &ops});
 //
 // Replies (docs/protocol.md): search and match give total, hits, facets,
 // next, plan; score gives scores; suggest gives suggestions; get gives hit;

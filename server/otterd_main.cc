@@ -1,10 +1,8 @@
 // otterd: the Otter Trip search daemon. Reads its settings (flags, OTTER_*
 // environment, --config file), binds, prints "listening on ADDRESS" on
-// stdout, and serves until SIGTERM. Logs go to stderr, one key=value line
-// per event.
-//
-// Until the loader is wired in, health says "loading" and the engine's ops
-// answer `unavailable`; --db is accepted and kept for it.
+// stdout, loads the catalog from --db in the background (health says
+// "loading" meanwhile), and serves until SIGTERM. Logs go to stderr, one
+// key=value line per event. Without --db only ping, health and stats work.
 
 #include <csignal>
 #include <cstdio>
@@ -13,7 +11,7 @@
 #include <vector>
 
 #include "server/config.h"
-#include "server/dispatcher.h"
+#include "server/daemon.h"
 #include "server/log.h"
 #include "server/server.h"
 
@@ -45,13 +43,16 @@ int main(int argc, char** argv) {
          {"max_connections", std::to_string(config->limits.max_connections)}});
   }
 
-  LoadingHealth health;
-  Server server(*config, &health, /*engine=*/nullptr);
-  server.set_reloader([args, env] { return LoadConfig(args, env); });
-  if (absl::Status s = server.Start(); !s.ok()) {
-    std::fprintf(stderr, "otterd: %s\n", std::string(s.message()).c_str());
-    Log(LogLevel::kError, "start_failed", {{"error", std::string(s.message())}});
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Create(*config);
+  absl::Status started = daemon.status();
+  if (started.ok()) {
+    (*daemon)->set_reloader([args, env] { return LoadConfig(args, env); });
+    started = (*daemon)->Start();
+  }
+  if (!started.ok()) {
+    std::fprintf(stderr, "otterd: %s\n", std::string(started.message()).c_str());
+    Log(LogLevel::kError, "start_failed", {{"error", std::string(started.message())}});
     return 1;
   }
-  return server.Run();
+  return (*daemon)->Run();
 }

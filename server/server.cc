@@ -41,11 +41,10 @@ asio::awaitable<void> FinishDrain(std::vector<Worker*> workers, ServerStats* sta
 
 }  // namespace
 
-Server::Server(Config config, const HealthProvider* health, OpHandler* engine,
-               AppliedPosition* applied)
+Server::Server(Config config, DispatcherParts parts, AppliedPosition* applied)
     : config_(std::move(config)),
       settings_(RuntimeOf(config_)),
-      dispatcher_(&stats_, health, engine) {
+      dispatcher_(&stats_, parts) {
   const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
   const unsigned threads = config_.threads > 0 ? static_cast<unsigned>(config_.threads) : hardware;
   std::vector<Worker*> raw;

@@ -4,7 +4,7 @@
 // handling: SIGTERM/SIGINT drain (stop accepting, answer what was received,
 // close, exit 0), SIGHUP reloads the run-time settings.
 //
-//   Server server(config, &health, /*engine=*/nullptr);
+//   Server server(config, {.health = &health, .engine = &ops}, &applied);
 //   if (absl::Status s = server.Start(); !s.ok()) …   // prints "listening on …"
 //   return server.Run();                              // until SIGTERM
 //
@@ -30,11 +30,9 @@ namespace otter::server {
 
 class Server {
  public:
-  // `health` must outlive the server; `engine` may be null (engine ops
-  // answer unavailable) or must outlive it; so may `applied` (requests with
-  // "after" then wait for nothing: the dispatcher answers them at once).
-  Server(Config config, const HealthProvider* health, OpHandler* engine,
-         AppliedPosition* applied = nullptr);
+  // The parts must outlive the server. `applied` may be null: requests
+  // with "after" then wait for nothing (the dispatcher answers them at once).
+  Server(Config config, DispatcherParts parts, AppliedPosition* applied = nullptr);
   ~Server();
 
   // Produces the configuration again on SIGHUP (re-reading the file and the

@@ -43,9 +43,11 @@
 --
 -- Pruning
 --   otter_change_log_prune(below) deletes the rows with xid < below. The
---   daemon passes its own as_of; with several replicas following the same
---   database, the caller must pass the SLOWEST replica's as_of (a replica
---   that finds rows it needs pruned must reload everything).
+--   daemon passes its prune bound: the xid of its anchor, the last log row
+--   it applied, which it keeps so that it can tell when rows it still needs
+--   were pruned (it then reloads everything; see loader/change_follower.h).
+--   With several replicas following the same database, disable their own
+--   pruning and pass the SMALLEST of their prune bounds (`stats` shows it).
 --
 -- Design notes
 --   * The triggers are statement-level with transition tables (the idiom of
@@ -231,7 +233,7 @@ COMMENT ON FUNCTION otter_change_position() IS
 -- Deletes the log rows with xid < below (rows every follower has applied)
 -- and returns how many. `below` is clamped to the current fence, so a
 -- position from the future cannot delete rows of transactions still
--- running. With several replicas, pass the slowest replica's as_of.
+-- running. With several replicas, pass the smallest of their prune bounds.
 CREATE FUNCTION otter_change_log_prune(below xid8)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -253,7 +255,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION otter_change_log_prune(xid8) IS
-    'Deletes change-log rows with xid below min(below, current fence); returns the count. With several replicas pass the slowest as_of.';
+    'Deletes change-log rows with xid below min(below, current fence); returns the count. With several replicas pass the smallest of their prune bounds.';
 
 -- Privileges. Functions are executable by PUBLIC by default: take that back.
 -- otter_reader follows the log; otter_app (the main API) asks for positions;

@@ -412,7 +412,7 @@ class EngineOpsTest : public testing::Test {
   EngineOpsTest()
       : snapshots_(Data().snapshot),
         ops_(&snapshots_, &recorder_, &recomputer_),
-        dispatcher_(&stats_, &health_, &ops_) {}
+        dispatcher_(&stats_, {.health = &health_, .engine = &ops_}) {}
 
   // The reply to one JSON request line, parsed (valid until the next Run).
   Json Run(const std::string& line, OpHandler* ops = nullptr) {
@@ -421,7 +421,7 @@ class EngineOpsTest : public testing::Test {
     EXPECT_TRUE(parsed.ok()) << parsed << " in " << line;
     reply_text_.clear();
     ResponseWriter writer(&reply_text_);
-    BuiltinDispatcher dispatcher(&stats_, &health_, ops != nullptr ? ops : &ops_);
+    BuiltinDispatcher dispatcher(&stats_, {.health = &health_, .engine = ops != nullptr ? ops : &ops_});
     dispatcher.Handle(request, writer);
     simdjson::dom::element reply;
     EXPECT_EQ(json_.parse(reply_text_).get(reply), simdjson::SUCCESS) << reply_text_;
