@@ -19,19 +19,19 @@ struct AppliedPosition::Waiter {
 };
 
 uint64_t AppliedPosition::current() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return current_;
 }
 
 size_t AppliedPosition::waiting() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return waiters_.size();
 }
 
 void AppliedPosition::Advance(uint64_t position) {
   std::vector<std::shared_ptr<Waiter>> ready;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (position <= current_) return;
     current_ = position;
     const auto end = waiters_.upper_bound(position);
@@ -48,13 +48,13 @@ asio::awaitable<bool> AppliedPosition::WaitFor(uint64_t position, std::chrono::m
   auto waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
   waiter->timer.expires_after(timeout);
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (current_ >= position) co_return true;
     waiters_.emplace(position, waiter);
   }
   // Ends when Advance() cancels the timer or when it expires.
   co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (auto [it, end] = waiters_.equal_range(position); it != end; ++it) {
     if (it->second == waiter) {
       waiters_.erase(it);

@@ -20,11 +20,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include <boost/asio/awaitable.hpp>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 
 namespace otter::server {
 
@@ -51,9 +50,9 @@ class AppliedPosition {
  private:
   struct Waiter;
 
-  mutable absl::Mutex mu_;
-  uint64_t current_ ABSL_GUARDED_BY(mu_) = 0;
-  std::multimap<uint64_t, std::shared_ptr<Waiter>> waiters_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;  // std::mutex: ThreadSanitizer understands it
+  uint64_t current_ = 0;
+  std::multimap<uint64_t, std::shared_ptr<Waiter>> waiters_;
 };
 
 }  // namespace otter::server

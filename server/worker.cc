@@ -9,13 +9,13 @@ SharedSettings::SharedSettings(RuntimeSettings initial)
 
 void SharedSettings::Publish(RuntimeSettings settings) {
   auto next = std::make_shared<const RuntimeSettings>(std::move(settings));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   current_ = std::move(next);
   generation_.fetch_add(1, std::memory_order_release);
 }
 
 std::shared_ptr<const RuntimeSettings> SharedSettings::Load() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return current_;
 }
 
