@@ -16,24 +16,8 @@ using loader::PgConnection;
 using loader::PgResult;
 using testing::TestDatabase;
 
-class WorkloadSampleTest : public ::testing::Test {
+class WorkloadSampleTest : public otter::testing::DemoDatabaseTest {
  protected:
-  static void SetUpTestSuite() {
-    auto db = TestDatabase::Create("otter_demo");
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = db->release();
-  }
-  static void TearDownTestSuite() {
-    delete db_;
-    db_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(db_, nullptr);
-    auto conn = db_->Connect();
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    conn_.emplace(*std::move(conn));
-  }
-
   // The single row `sql` returns for the one parameter `id`.
   std::vector<std::string> Row(const std::string& sql, const std::string& id) {
     absl::StatusOr<PgResult> r = conn_->Exec(sql, {id});
@@ -44,11 +28,7 @@ class WorkloadSampleTest : public ::testing::Test {
     return row;
   }
 
-  static TestDatabase* db_;
-  std::optional<PgConnection> conn_;
 };
-
-TestDatabase* WorkloadSampleTest::db_ = nullptr;
 
 TEST_F(WorkloadSampleTest, SampledRowsAreTheDatabasesUsableOnes) {
   SampleSizes sizes;

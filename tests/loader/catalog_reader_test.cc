@@ -22,7 +22,6 @@ namespace otter::loader {
 namespace {
 
 using engine::Uuid;
-using otter::testing::TestDatabase;
 
 using Traits = std::map<std::string, double>;
 
@@ -139,24 +138,8 @@ constexpr char kLeadersText[] = R"sql(
     FROM tour_leaders AS l)sql";
 const std::set<int> kLeaderNumericColumns = {7, 8};
 
-class CatalogReaderTest : public ::testing::Test {
+class CatalogReaderTest : public otter::testing::DemoDatabaseTest {
  protected:
-  static void SetUpTestSuite() {
-    auto db = TestDatabase::Create("otter_demo");
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = db->release();
-  }
-  static void TearDownTestSuite() {
-    delete db_;
-    db_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(db_, nullptr);
-    auto conn = db_->Connect();
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    conn_.emplace(*std::move(conn));
-  }
-
   // Rows of a text-format query, keyed by their first column; numeric
   // columns are put in the canonical form of Num().
   std::map<std::string, std::vector<std::string>> TextRows(const std::string& sql,
@@ -189,11 +172,7 @@ class CatalogReaderTest : public ::testing::Test {
     return out;
   }
 
-  static TestDatabase* db_;
-  std::optional<PgConnection> conn_;
 };
-
-TestDatabase* CatalogReaderTest::db_ = nullptr;
 
 TEST_F(CatalogReaderTest, EveryRecordEqualsTheDatabaseRow) {
   RecordingSink sink;

@@ -17,24 +17,8 @@ using loader::PgConnection;
 using loader::PgResult;
 using testing::TestDatabase;
 
-class GeneratorTest : public ::testing::Test {
+class GeneratorTest : public otter::testing::DemoDatabaseTest {
  protected:
-  static void SetUpTestSuite() {
-    auto db = TestDatabase::Create("otter_demo");
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = db->release();
-  }
-  static void TearDownTestSuite() {
-    delete db_;
-    db_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(db_, nullptr);
-    auto conn = db_->Connect();
-    ASSERT_TRUE(conn.ok()) << conn.status();
-    conn_.emplace(*std::move(conn));
-  }
-
   // The single integer that `sql` returns.
   long Count(const std::string& sql) {
     absl::StatusOr<PgResult> r = conn_->Exec(sql);
@@ -45,11 +29,7 @@ class GeneratorTest : public ::testing::Test {
     return value;
   }
 
-  static TestDatabase* db_;
-  std::optional<PgConnection> conn_;
 };
-
-TestDatabase* GeneratorTest::db_ = nullptr;
 
 TEST_F(GeneratorTest, MeetsTheDesignsMinimumCounts) {
   EXPECT_GE(Count("SELECT count(*) FROM users"), 100);

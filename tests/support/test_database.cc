@@ -69,4 +69,25 @@ absl::StatusOr<loader::PgConnection> TestDatabase::Connect() const {
   return loader::PgConnection::Connect(url_);
 }
 
+TestDatabase* DemoDatabaseTest::db_ = nullptr;
+
+void DemoDatabaseTest::SetUpTestSuite() {
+  auto db = TestDatabase::Create("otter_demo");
+  ASSERT_TRUE(db.ok()) << db.status();
+  db_ = db->release();
+}
+
+void DemoDatabaseTest::TearDownTestSuite() {
+  delete db_;
+  db_ = nullptr;
+}
+
+void DemoDatabaseTest::SetUp() {
+  // Without the clone (SetUpTestSuite failed) every test fails here.
+  ASSERT_NE(db_, nullptr);
+  auto conn = db_->Connect();
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  conn_.emplace(*std::move(conn));
+}
+
 }  // namespace otter::testing

@@ -11,10 +11,12 @@
 // there: the error says how to provide it.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 #include "loader/pg_connection.h"
 
 namespace otter::testing {
@@ -48,6 +50,19 @@ class TestDatabase {
   std::string cluster_url_;
   std::string name_;
   std::string url_;
+};
+
+// A suite whose tests read one clone of the demo database, made once per
+// suite (cloning costs a few hundred milliseconds); each test gets its own
+// connection in conn_. Tests must not change the data.
+class DemoDatabaseTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+
+  static TestDatabase* db_;
+  std::optional<loader::PgConnection> conn_;
 };
 
 }  // namespace otter::testing
