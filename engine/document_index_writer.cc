@@ -134,8 +134,18 @@ void DocumentIndexWriter::SetDeltaPosition(const Catalog& catalog, uint32_t doc,
 void DocumentIndexWriter::MarkBaseStale(uint32_t doc) {
   const size_t word = doc >> 6;
   if (word >= stale_bits_.size()) return;  // not in the base's id space
-  stale_bits_[word] |= uint64_t{1} << (doc & 63);
+  const uint64_t bit = uint64_t{1} << (doc & 63);
+  if ((stale_bits_[word] & bit) != 0) return;
+  stale_bits_[word] |= bit;
+  ++stale_count_;
   bits_changed_ = true;
+  // Exactly BuildBase's condition for a geo entry, on the base's catalog.
+  const Catalog& base_catalog = *base_->catalog;
+  if (!Matches(kind_, base_catalog, doc)) return;
+  if (std::optional<LatLon> p = Position(kind_, base_catalog, doc)) {
+    stale_base_geo_.push_back({doc, GeoPoint::FromLatLon(*p)});
+    stale_geo_changed_ = true;
+  }
 }
 
 absl::Status DocumentIndexWriter::Reset(std::shared_ptr<const BaseIndexes> base,
@@ -145,10 +155,12 @@ absl::Status DocumentIndexWriter::Reset(std::shared_ptr<const BaseIndexes> base,
   const uint32_t limit = kind_ == DocumentKind::kTour ? base_->catalog->tour_id_limit()
                                                       : base_->catalog->leader_id_limit();
   stale_bits_.assign((size_t{limit} + 63) / 64, 0);
+  stale_count_ = 0;
   segments_.clear();
   owner_.clear();
   delta_geo_.clear();
-  changed_ = bits_changed_ = owner_changed_ = geo_changed_ = true;
+  stale_base_geo_.clear();
+  changed_ = bits_changed_ = owner_changed_ = geo_changed_ = stale_geo_changed_ = true;
   return Apply(current, changed);
 }
 
@@ -208,6 +220,12 @@ DocumentIndexes DocumentIndexWriter::Publish() {
   if (!changed_ && published_ != nullptr) return SnapshotBuilder::MakeIndexes(published_);
   if (bits_changed_ || published_bits_ == nullptr) {
     published_bits_ = std::make_shared<const std::vector<uint64_t>>(stale_bits_);
+    std::vector<uint64_t> current;
+    if (stale_count_ > 0) {
+      current.reserve(stale_bits_.size());
+      for (uint64_t word : stale_bits_) current.push_back(~word);
+    }
+    published_current_bits_ = std::make_shared<const std::vector<uint64_t>>(std::move(current));
   }
   if (owner_changed_ || published_owner_ == nullptr) {
     published_owner_ = std::make_shared<const absl::flat_hash_map<uint32_t, uint32_t>>(owner_);
@@ -215,15 +233,20 @@ DocumentIndexes DocumentIndexWriter::Publish() {
   if (geo_changed_ || published_geo_ == nullptr) {
     published_geo_ = std::make_shared<const std::vector<GeoCandidate>>(delta_geo_);
   }
+  if (stale_geo_changed_ || published_stale_geo_ == nullptr) {
+    published_stale_geo_ = std::make_shared<const std::vector<GeoCandidate>>(stale_base_geo_);
+  }
   auto state = std::make_shared<DocumentIndexes::State>();
   state->kind = kind_;
   state->base = base_;
   state->stale_bits = published_bits_;
+  state->current_bits = published_current_bits_;
   state->segments = segments_;
   state->owner = published_owner_;
   state->delta_geo = published_geo_;
+  state->stale_base_geo = published_stale_geo_;
   published_ = std::move(state);
-  changed_ = bits_changed_ = owner_changed_ = geo_changed_ = false;
+  changed_ = bits_changed_ = owner_changed_ = geo_changed_ = stale_geo_changed_ = false;
   return SnapshotBuilder::MakeIndexes(published_);
 }
 

@@ -72,23 +72,30 @@ class DocumentIndexWriter {
       std::vector<Entry> entries) const;
   // Replaces the position of `doc` in delta_geo_ (removes it for null).
   void SetDeltaPosition(const Catalog& catalog, uint32_t doc, bool matches);
+  // Marks the base entries of `doc` stale; the first time, records its base
+  // geo entry (if any) in stale_base_geo_.
   void MarkBaseStale(uint32_t doc);
 
   DocumentKind kind_;
   std::shared_ptr<const snapshot_internal::BaseIndexes> base_;
   std::vector<uint64_t> stale_bits_;
+  size_t stale_count_ = 0;  // bits set in stale_bits_
   std::vector<std::shared_ptr<const snapshot_internal::DeltaSegment>> segments_;
   absl::flat_hash_map<uint32_t, uint32_t> owner_;
   std::vector<GeoCandidate> delta_geo_;  // by ascending doc
+  std::vector<GeoCandidate> stale_base_geo_;
   // What the last Publish() shared, and whether each part changed since.
   std::shared_ptr<const DocumentIndexes::State> published_;
   std::shared_ptr<const std::vector<uint64_t>> published_bits_;
+  std::shared_ptr<const std::vector<uint64_t>> published_current_bits_;
   std::shared_ptr<const absl::flat_hash_map<uint32_t, uint32_t>> published_owner_;
   std::shared_ptr<const std::vector<GeoCandidate>> published_geo_;
+  std::shared_ptr<const std::vector<GeoCandidate>> published_stale_geo_;
   bool changed_ = true;
   bool bits_changed_ = true;
   bool owner_changed_ = true;
   bool geo_changed_ = true;
+  bool stale_geo_changed_ = true;
 };
 
 }  // namespace otter::engine

@@ -1,6 +1,7 @@
 #include "engine/geo_index.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <numbers>
 #include <queue>
@@ -289,6 +290,15 @@ void ColumnRanges(double center_deg, double half_deg, bool inside,
   std::sort(out->begin(), out->end());
 }
 
+// Whether GridCountRadius counts a point at `p`: the test it applies to the
+// points of cells crossing the boundary. Cells it counts wholesale hold only
+// points within the inner bound, which this test counts as well.
+bool CountedInCircle(const GeoCircle& circle, double inner, const GeoPoint& p) {
+  const double chord_squared = ChordSquared(circle.center(), p);
+  if (chord_squared > circle.max_chord_squared()) return false;
+  return chord_squared < inner || circle.DistanceTo(p, chord_squared).has_value();
+}
+
 // The counting grid (see kCellDeg): keys ascending, values in that order,
 // and row_begin[r] the first position of row r (kGridRows + 1 entries).
 struct CountGrid {
@@ -297,10 +307,15 @@ struct CountGrid {
   std::vector<uint32_t> row_begin;
 };
 
-// Counts the accepted values of `tree` within `circle` with the grid;
-// `accept` null accepts all (cells inside are then counted wholesale).
-size_t GridCountRadius(const CountGrid& tree, const GeoCircle& circle, double inner,
-                       const DocPredicate* accept) {
+// Visits the values of `tree` within `circle` with the grid: calls
+// `whole(begin, end)` for each run of values [begin, end) in cells inside
+// the inner chord bound (all of them within), and `boundary(i,
+// chord_squared)` for each value of the other cells met whose
+// ChordSquared() to the center is at most the outer bound (the caller
+// decides those as CountedInCircle does).
+template <typename Whole, typename Boundary>
+void GridVisitRadius(const CountGrid& tree, const GeoCircle& circle, double inner, Whole&& whole,
+                     Boundary&& boundary) {
   const double outer = circle.max_chord_squared();
   const GeoPoint& c = circle.center();
   const double theta_outer = 2 * std::asin(std::min(1.0, std::sqrt(outer) / 2)) + 1e-9;
@@ -323,7 +338,6 @@ size_t GridCountRadius(const CountGrid& tree, const GeoCircle& circle, double in
   const bool has_widest = theta_outer < std::numbers::pi / 2 && std::fabs(widest_sin) <= 1;
   const double widest_beta = has_widest ? std::asin(widest_sin) : 0;
 
-  size_t count = 0;
   std::vector<std::pair<int64_t, int64_t>> outer_cols;
   std::vector<std::pair<int64_t, int64_t>> inner_cols;
   for (uint32_t row = first_row; row <= last_row; ++row) {
@@ -368,23 +382,16 @@ size_t GridCountRadius(const CountGrid& tree, const GeoCircle& circle, double in
       const uint32_t begin = position(first_col);
       const uint32_t end = last_col + 1 >= kGridCols ? row_end : position(last_col + 1);
       if (inside) {
-        if (accept == nullptr) {
-          count += end - begin;
-        } else {
-          for (uint32_t i = begin; i < end; ++i) count += (*accept)(tree.values[i].doc) ? 1 : 0;
-        }
+        if (begin < end) whole(begin, end);
         return;
       }
       for (uint32_t i = begin; i < end; ++i) {
-        const TreeValue& v = tree.values[i];
-        const double dx = c.x - v.position.x;
-        const double dy = c.y - v.position.y;
-        const double dz = c.z - v.position.z;
+        const Vec3& p = tree.values[i].position;
+        const double dx = c.x - p.x;
+        const double dy = c.y - p.y;
+        const double dz = c.z - p.z;
         const double chord_squared = dx * dx + dy * dy + dz * dz;
-        if (chord_squared > outer || (accept != nullptr && !(*accept)(v.doc))) continue;
-        if (chord_squared < inner || circle.DistanceTo(v.geo_point(), chord_squared).has_value()) {
-          ++count;
-        }
+        if (chord_squared <= outer) boundary(i, chord_squared);
       }
     };
     for (const auto& [outer_first, outer_last] : outer_cols) {
@@ -400,6 +407,29 @@ size_t GridCountRadius(const CountGrid& tree, const GeoCircle& circle, double in
       if (next <= outer_last) scan(next, outer_last, false);
     }
   }
+}
+
+// Counts the accepted values of `tree` within `circle` with the grid;
+// `accept` null accepts all (cells inside are then counted wholesale).
+size_t GridCountRadius(const CountGrid& tree, const GeoCircle& circle, double inner,
+                       const DocPredicate* accept) {
+  size_t count = 0;
+  GridVisitRadius(
+      tree, circle, inner,
+      [&](uint32_t begin, uint32_t end) {
+        if (accept == nullptr) {
+          count += end - begin;
+        } else {
+          for (uint32_t i = begin; i < end; ++i) count += (*accept)(tree.values[i].doc) ? 1 : 0;
+        }
+      },
+      [&](uint32_t i, double chord_squared) {
+        const TreeValue& v = tree.values[i];
+        if (accept != nullptr && !(*accept)(v.doc)) return;
+        if (chord_squared < inner || circle.DistanceTo(v.geo_point(), chord_squared).has_value()) {
+          ++count;
+        }
+      });
   return count;
 }
 
@@ -479,9 +509,45 @@ absl::StatusOr<std::vector<GeoHit>> GeoIndex::Radius(const LatLon& center, doubl
 }
 
 absl::StatusOr<size_t> GeoIndex::CountRadius(const LatLon& center, double radius_m) const {
+  return CountRadiusExcluding(center, radius_m, {});
+}
+
+absl::StatusOr<size_t> GeoIndex::CountRadiusExcluding(
+    const LatLon& center, double radius_m, std::span<const GeoCandidate> excluded) const {
   OTTER_ASSIGN_OR_RETURN(const GeoCircle circle, GeoCircle::Create(center, radius_m));
-  if (circle.max_chord_squared() >= 4 && MaxInsideChordSquared(radius_m) >= 4) return size();
-  return GridCountRadius(tree_->grid, circle, MaxInsideChordSquared(radius_m), nullptr);
+  const double inner = MaxInsideChordSquared(radius_m);
+  size_t count = circle.max_chord_squared() >= 4 && inner >= 4
+                     ? size()
+                     : GridCountRadius(tree_->grid, circle, inner, nullptr);
+  for (const GeoCandidate& c : excluded) {
+    if (!CountedInCircle(circle, inner, c.point)) continue;
+    assert(count > 0);  // `excluded` lists indexed docs only
+    --count;
+  }
+  return count;
+}
+
+absl::Status GeoIndex::ForEachInRadius(const LatLon& center, double radius_m,
+                                       absl::FunctionRef<void(uint32_t doc)> emit) const {
+  OTTER_ASSIGN_OR_RETURN(const GeoCircle circle, GeoCircle::Create(center, radius_m));
+  const double inner = MaxInsideChordSquared(radius_m);
+  const CountGrid& grid = tree_->grid;
+  if (circle.max_chord_squared() >= 4 && inner >= 4) {
+    for (const TreeValue& v : grid.values) emit(v.doc);
+    return absl::OkStatus();
+  }
+  GridVisitRadius(
+      grid, circle, inner,
+      [&](uint32_t begin, uint32_t end) {
+        for (uint32_t i = begin; i < end; ++i) emit(grid.values[i].doc);
+      },
+      [&](uint32_t i, double chord_squared) {
+        const TreeValue& v = grid.values[i];
+        if (chord_squared < inner || circle.DistanceTo(v.geo_point(), chord_squared).has_value()) {
+          emit(v.doc);
+        }
+      });
+  return absl::OkStatus();
 }
 
 absl::StatusOr<size_t> GeoIndex::CountRadius(const LatLon& center, double radius_m,

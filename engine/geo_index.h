@@ -14,7 +14,8 @@
 // There is no update: the engine pairs a base index with a small set of
 // recently changed documents that it scans with the same geodesy helpers
 // (GeoCircle, RankNearest), excludes stale base documents with the
-// predicate, and rebuilds the base in the background.
+// predicate (or, to count, subtracts them: CountRadiusExcluding), and
+// rebuilds the base in the background.
 //
 // Thread safety: immutable after Build(); any number of threads may query
 // one index concurrently without locking.
@@ -100,6 +101,21 @@ class GeoIndex {
   // the outer bound (at most once per doc), in grid order. Errors as Radius().
   absl::StatusOr<size_t> CountRadius(const LatLon& center, double radius_m,
                                      DocPredicate accept) const;
+
+  // Calls `emit` once for each doc Radius(center, radius_m) would return, in
+  // no particular order, without computing distances: the docs of grid
+  // cells inside the inner bound at once, the others decided as
+  // CountRadius() decides them. Errors as Radius().
+  absl::Status ForEachInRadius(const LatLon& center, double radius_m,
+                               absl::FunctionRef<void(uint32_t doc)> emit) const;
+
+  // CountRadius(center, radius_m) less the entries of `excluded` it counts:
+  // exactly the count with a predicate rejecting them, at the cost of the
+  // wholesale count plus one test per excluded entry. Requires `excluded`
+  // to list indexed docs, each once, at the points they were indexed at
+  // (GeoPoint::FromLatLon of their GeoEntry's point). Errors as Radius().
+  absl::StatusOr<size_t> CountRadiusExcluding(const LatLon& center, double radius_m,
+                                              std::span<const GeoCandidate> excluded) const;
 
   // Every accepted doc whose position lies in `box`, in no particular order.
   // Returns kInvalidArgument naming "south", "west", "north" or "east" when

@@ -98,6 +98,21 @@ void MergeTopK(std::vector<text::ScoredDoc> more, size_t k, std::vector<text::Sc
   *hits = std::move(merged);
 }
 
+// Adds to `result` the matches of every delta segment that still owns them
+// and that `accept` takes (the segments are small: a call per match is fine).
+void AddSegmentsTopK(const DocumentIndexes::State& s, const text::TextQuery& query,
+                     const text::QueryStats& stats, size_t k, DocPredicate accept,
+                     text::TopKResult* result) {
+  for (uint32_t i = 0; i < s.segments.size(); ++i) {
+    const DeltaSegment& segment = *s.segments[i];
+    if (segment.live_text.doc_count() == 0) continue;
+    text::TopKResult more = segment.live_text.TopK(
+        query, stats, k, [&](uint32_t doc) { return s.SegmentOwns(i, doc) && accept(doc); });
+    result->total += more.total;
+    MergeTopK(std::move(more.hits), k, &result->hits);
+  }
+}
+
 }  // namespace
 
 namespace snapshot_internal {
@@ -139,6 +154,40 @@ absl::StatusOr<size_t> DocumentIndexes::CountRadius(const LatLon& center, double
     if (circle.DistanceTo(c.point).has_value() && accept(c.doc)) ++count;
   }
   return count;
+}
+
+absl::StatusOr<size_t> DocumentIndexes::CountRadius(const LatLon& center, double radius_m) const {
+  const State& s = *state_;
+  OTTER_ASSIGN_OR_RETURN(size_t count,
+                         s.base->geo->CountRadiusExcluding(center, radius_m, *s.stale_base_geo));
+  if (s.delta_geo->empty()) return count;
+  OTTER_ASSIGN_OR_RETURN(GeoCircle circle, GeoCircle::Create(center, radius_m));
+  for (const GeoCandidate& c : *s.delta_geo) {
+    if (circle.DistanceTo(c.point).has_value()) ++count;
+  }
+  return count;
+}
+
+absl::Status DocumentIndexes::MarkRadius(const LatLon& center, double radius_m,
+                                         std::vector<uint64_t>* bits) const {
+  const State& s = *state_;
+  bits->clear();
+  auto mark = [bits](uint32_t doc) {
+    if (doc / 64 >= bits->size()) bits->resize(doc / 64 + 1, 0);
+    (*bits)[doc / 64] |= uint64_t{1} << (doc % 64);
+  };
+  OTTER_RETURN_IF_ERROR(s.base->geo->ForEachInRadius(center, radius_m, mark));
+  // A stale base entry never counts; the document's current entry, if any,
+  // is in the delta.
+  for (const GeoCandidate& c : *s.stale_base_geo) {
+    if (c.doc / 64 < bits->size()) (*bits)[c.doc / 64] &= ~(uint64_t{1} << (c.doc % 64));
+  }
+  if (s.delta_geo->empty()) return absl::OkStatus();
+  OTTER_ASSIGN_OR_RETURN(GeoCircle circle, GeoCircle::Create(center, radius_m));
+  for (const GeoCandidate& c : *s.delta_geo) {
+    if (circle.DistanceTo(c.point).has_value()) mark(c.doc);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<GeoHit>> DocumentIndexes::Nearest(const LatLon& center, size_t k,
@@ -195,14 +244,38 @@ text::TopKResult DocumentIndexes::TextTopK(const text::TextQuery& query, size_t 
   const text::QueryStats stats = CurrentStats(s, query);
   text::TopKResult result = s.base->text.TopK(
       query, stats, k, [&](uint32_t doc) { return !s.BaseStale(doc) && accept(doc); });
-  for (uint32_t i = 0; i < s.segments.size(); ++i) {
-    const DeltaSegment& segment = *s.segments[i];
-    if (segment.live_text.doc_count() == 0) continue;
-    text::TopKResult more = segment.live_text.TopK(
-        query, stats, k, [&](uint32_t doc) { return s.SegmentOwns(i, doc) && accept(doc); });
-    result.total += more.total;
-    MergeTopK(std::move(more.hits), k, &result.hits);
+  AddSegmentsTopK(s, query, stats, k, accept, &result);
+  return result;
+}
+
+text::TopKResult DocumentIndexes::TextTopK(const text::TextQuery& query, size_t k) const {
+  const State& s = *state_;
+  const text::QueryStats stats = CurrentStats(s, query);
+  text::TopKResult result = s.current_bits->empty()
+                                ? s.base->text.TopK(query, stats, k)
+                                : s.base->text.TopK(query, stats, k, *s.current_bits);
+  AddSegmentsTopK(s, query, stats, k, AcceptAnyDoc, &result);
+  return result;
+}
+
+text::TopKResult DocumentIndexes::TextTopK(const text::TextQuery& query, size_t k,
+                                           std::span<const uint64_t> allowed_docs) const {
+  const State& s = *state_;
+  const text::QueryStats stats = CurrentStats(s, query);
+  std::vector<uint64_t> base_allowed;
+  if (!s.current_bits->empty()) {
+    const std::vector<uint64_t>& current = *s.current_bits;
+    base_allowed.resize(std::min(allowed_docs.size(), current.size()));
+    for (size_t i = 0; i < base_allowed.size(); ++i) base_allowed[i] = allowed_docs[i] & current[i];
   }
+  text::TopKResult result = s.base->text.TopK(
+      query, stats, k, s.current_bits->empty() ? allowed_docs : std::span(base_allowed));
+  AddSegmentsTopK(
+      s, query, stats, k,
+      [&](uint32_t doc) {
+        return doc / 64 < allowed_docs.size() && ((allowed_docs[doc / 64] >> (doc % 64)) & 1) != 0;
+      },
+      &result);
   return result;
 }
 
@@ -266,8 +339,8 @@ size_t DocumentIndexes::delta_size() const { return state_->owner->size(); }
 size_t DocumentIndexes::MemoryBytes() const {
   const State& s = *state_;
   size_t bytes = s.base->geo->MemoryBytes() + s.base->text.MemoryBytes() +
-                 s.stale_bits->size() * sizeof(uint64_t) +
-                 s.delta_geo->size() * sizeof(GeoCandidate) +
+                 (s.stale_bits->size() + s.current_bits->size()) * sizeof(uint64_t) +
+                 (s.delta_geo->size() + s.stale_base_geo->size()) * sizeof(GeoCandidate) +
                  s.owner->size() * (sizeof(uint32_t) * 2 + 1);
   for (const auto& segment : s.segments) {
     bytes += segment->live_text.MemoryBytes() + segment->stale_text.MemoryBytes() +

@@ -59,7 +59,19 @@ class DocumentIndexes {
   // `center`: exactly Radius(center, radius_m, accept)->size(), without
   // computing their distances. Errors as for Radius.
   absl::StatusOr<size_t> CountRadius(const LatLon& center, double radius_m,
-                                     DocPredicate accept = AcceptAnyDoc) const;
+                                     DocPredicate accept) const;
+  // CountRadius accepting every matchable document, without a call per
+  // document: the base's grid counts whole cells, the base entries of
+  // changed documents inside the circle are subtracted and the delta's
+  // added.
+  absl::StatusOr<size_t> CountRadius(const LatLon& center, double radius_m) const;
+
+  // Sets *bits to the bitmap of the documents Radius(center, radius_m)
+  // returns (bit d % 64 of (*bits)[d / 64], as many words as the highest
+  // such id needs), without computing distances: whole grid cells of the
+  // base at once, the base's stale entries cleared, the delta's set.
+  // Errors as for Radius.
+  absl::Status MarkRadius(const LatLon& center, double radius_m, std::vector<uint64_t>* bits) const;
 
   // The k nearest matchable accepted documents in exact geodesic order (ties
   // by lower id), none farther than `max_distance_m`.
@@ -75,8 +87,16 @@ class DocumentIndexes {
 
   // The k best text matches among matchable accepted documents, ranked by
   // BM25F with statistics over base and delta together, and the exact total.
+  text::TopKResult TextTopK(const text::TextQuery& query, size_t k, DocPredicate accept) const;
+  // TextTopK accepting every matchable document. The base's stale entries
+  // are masked by a bitmap, so nothing is called per match.
+  text::TopKResult TextTopK(const text::TextQuery& query, size_t k) const;
+  // TextTopK accepting the documents whose id has its bit set in
+  // `allowed_docs` (bit d % 64 of allowed_docs[d / 64]; ids past its end are
+  // not accepted): the base counts and ranks with the bitmap (an AND and a
+  // popcount per word for frequent words), without a call per match.
   text::TopKResult TextTopK(const text::TextQuery& query, size_t k,
-                            DocPredicate accept = AcceptAnyDoc) const;
+                            std::span<const uint64_t> allowed_docs) const;
 
   // Every matchable text match with its score, by ascending id (for facets
   // and for sorts other than relevance).

@@ -75,11 +75,19 @@ struct DocumentIndexes::State {
   std::shared_ptr<const snapshot_internal::BaseIndexes> base;
   // Bit d set: base document d changed (its base entries are stale).
   std::shared_ptr<const std::vector<uint64_t>> stale_bits;
+  // The complement of stale_bits (bit d set: base document d is current),
+  // for the base text index's bitmap TopK; empty while no base document is
+  // stale.
+  std::shared_ptr<const std::vector<uint64_t>> current_bits;
   std::vector<std::shared_ptr<const snapshot_internal::DeltaSegment>> segments;
   // Changed document -> index of its newest segment in `segments`.
   std::shared_ptr<const absl::flat_hash_map<uint32_t, uint32_t>> owner;
   // Current positions of the changed documents that match now, by doc.
   std::shared_ptr<const std::vector<GeoCandidate>> delta_geo;
+  // The base geo entries of the changed documents, at the positions the base
+  // indexed (from base->catalog), in no particular order: what a count of
+  // the whole base subtracts.
+  std::shared_ptr<const std::vector<GeoCandidate>> stale_base_geo;
 
   bool BaseStale(uint32_t doc) const {
     const size_t word = doc >> 6;

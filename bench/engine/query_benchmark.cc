@@ -4,7 +4,11 @@
 // traits), built once through EngineWriter outside the timed loops. Each
 // benchmark reports p50/p99 per query (microseconds) as counters.
 //
-//   query_benchmark --benchmark_filter=Combined
+// The text, geo and combined queries run twice: over base indexes only, and
+// (_Delta) over a snapshot whose delta holds kChangedTours changed tours.
+// Each benchmark runs its kRequests requests once each.
+//
+//   query_benchmark --benchmark_filter=TextGeoFilters
 
 #include <time.h>
 
@@ -106,8 +110,15 @@ LatLon Around(const City& city, std::mt19937_64& rng) {
                 std::remainder(city.lon + offset(rng), 360.0)};
 }
 
+// Tours changed after the first publish for the `with_delta` snapshot: half
+// of them moved within their city, all retitled. Below the writer's merge
+// threshold (1% of the tours), so they stay in the delta and their base
+// entries stale, as between two merges in production.
+constexpr int kChangedTours = 5'000;
+
 struct World {
-  std::shared_ptr<const Snapshot> snapshot;
+  std::shared_ptr<const Snapshot> snapshot;    // base indexes only
+  std::shared_ptr<const Snapshot> with_delta;  // and kChangedTours in the delta
   double build_seconds = 0;
 };
 
@@ -141,6 +152,7 @@ const World& GetWorld() {
       }
       (void)writer.SetLeaderTraits(MakeUuid(0x1e, static_cast<uint64_t>(n)), traits);
     }
+    std::vector<TourRecord> tours;
     for (int n = 0; n < kTours; ++n) {
       TourRecord tour;
       tour.id = MakeUuid(0x70, static_cast<uint64_t>(n));
@@ -160,15 +172,31 @@ const World& GetWorld() {
       tour.total_reviews = static_cast<int32_t>(rng() % 500);
       tour.average_rating_x100 = 250 + static_cast<int32_t>(rng() % 251);
       tour.created_at_us = 1'600'000'000'000'000 + static_cast<int64_t>(rng() % 100'000'000) * 1'000'000;
-      (void)writer.UpsertTour(std::move(tour));
+      (void)writer.UpsertTour(tour);
+      tours.push_back(std::move(tour));
     }
+    auto publish = [&writer](uint64_t as_of) {
+      absl::StatusOr<std::shared_ptr<const Snapshot>> snapshot = writer.Publish(as_of);
+      if (!snapshot.ok()) {
+        std::fprintf(stderr, "build failed: %s\n", std::string(snapshot.status().message()).c_str());
+        std::abort();
+      }
+      return *snapshot;
+    };
     auto* w = new World;
-    absl::StatusOr<std::shared_ptr<const Snapshot>> snapshot = writer.Publish(1);
-    if (!snapshot.ok()) {
-      std::fprintf(stderr, "build failed: %s\n", std::string(snapshot.status().message()).c_str());
-      std::abort();
+    w->snapshot = publish(1);
+    for (int i = 0; i < kChangedTours; ++i) {
+      TourRecord& tour = tours[rng() % tours.size()];
+      tour.title = word() + " " + word() + " " + word();
+      if (i % 2 == 0) {
+        const City& city = kCities[cities(rng)];
+        tour.city = city.name;
+        tour.country = city.country;
+        tour.location = Around(city, rng);
+      }
+      (void)writer.UpsertTour(tour);
     }
-    w->snapshot = *snapshot;
+    w->with_delta = publish(2);
     w->build_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "built %d tours, %d leaders in %.1f s\n", kTours, kLeaders,
@@ -186,15 +214,25 @@ double ThreadCpuMicros() {
   return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
 }
 
+// Which snapshot a benchmark queries.
+enum class Indexes { kBaseOnly, kWithDelta };
+
+// Requests per benchmark. Each runs exactly once (a fixed iteration count),
+// so every build measures the same queries and reports the same avg_total.
+constexpr int kRequests = 512;
+
 // Runs `make(rng)` requests, records each query's wall and CPU time, reports
 // p50/p99 of both.
 template <typename MakeRequest>
-void RunQueries(benchmark::State& state, MakeRequest make) {
+void RunQueries(benchmark::State& state, MakeRequest make,
+                Indexes indexes = Indexes::kBaseOnly) {
   const World& world = GetWorld();
+  const Snapshot& snapshot =
+      indexes == Indexes::kBaseOnly ? *world.snapshot : *world.with_delta;
   const QueryExecutor executor;
   std::mt19937_64 rng(42);
   std::vector<SearchRequest> requests;
-  for (int i = 0; i < 512; ++i) requests.push_back(make(rng));
+  for (int i = 0; i < kRequests; ++i) requests.push_back(make(rng));
   std::vector<double> micros;
   std::vector<double> cpu_micros;
   size_t i = 0;
@@ -203,7 +241,7 @@ void RunQueries(benchmark::State& state, MakeRequest make) {
     const auto start = std::chrono::steady_clock::now();
     const double cpu_start = ThreadCpuMicros();
     absl::StatusOr<SearchResponse> response =
-        executor.Search(*world.snapshot, requests[i++ % requests.size()]);
+        executor.Search(snapshot, requests[i++ % requests.size()]);
     cpu_micros.push_back(ThreadCpuMicros() - cpu_start);
     micros.push_back(
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
@@ -253,46 +291,78 @@ std::string Words(std::mt19937_64& rng, int count) {
   return q;
 }
 
-void BM_Query_TextGeoFiltersPersonalityTop20(benchmark::State& state) {
-  RunQueries(state, [](std::mt19937_64& rng) {
-    SearchRequest r;
-    r.q = Words(rng, 1);
-    r.near = NearCity(rng, 25);
-    r.tour_filters.price_max_cents = 30000;
-    r.tour_filters.categories = {kCategories[rng() % 8], kCategories[rng() % 8]};
-    r.personality = RandomTraits(rng);
-    return r;  // the default blend: text, distance and compatibility
-  });
+SearchRequest TextGeoFiltersPersonality(std::mt19937_64& rng) {
+  SearchRequest r;
+  r.q = Words(rng, 1);
+  r.near = NearCity(rng, 25);
+  r.tour_filters.price_max_cents = 30000;
+  r.tour_filters.categories = {kCategories[rng() % 8], kCategories[rng() % 8]};
+  r.personality = RandomTraits(rng);
+  return r;  // the default blend: text, distance and compatibility
 }
-BENCHMARK(BM_Query_TextGeoFiltersPersonalityTop20)->Unit(benchmark::kMicrosecond);
 
-void BM_Query_GeoRadius25kmTop20(benchmark::State& state) {
-  RunQueries(state, [](std::mt19937_64& rng) {
-    SearchRequest r;
-    r.near = NearCity(rng, 25);
-    return r;
-  });
+SearchRequest GeoRadius25km(std::mt19937_64& rng) {
+  SearchRequest r;
+  r.near = NearCity(rng, 25);
+  return r;
 }
-BENCHMARK(BM_Query_GeoRadius25kmTop20)->Unit(benchmark::kMicrosecond);
 
-void BM_Query_Text1to3WordsTop20(benchmark::State& state) {
-  RunQueries(state, [](std::mt19937_64& rng) {
-    SearchRequest r;
-    r.q = Words(rng, 1 + static_cast<int>(rng() % 3));
-    return r;
-  });
+SearchRequest Text1to3Words(std::mt19937_64& rng) {
+  SearchRequest r;
+  r.q = Words(rng, 1 + static_cast<int>(rng() % 3));
+  return r;
 }
-BENCHMARK(BM_Query_Text1to3WordsTop20)->Unit(benchmark::kMicrosecond);
 
-void BM_Query_PersonalityLeadersTop20(benchmark::State& state) {
-  RunQueries(state, [](std::mt19937_64& rng) {
-    SearchRequest r;
-    r.index = IndexKind::kLeaders;
-    r.personality = RandomTraits(rng);
-    return r;
-  });
+// Text by relevance with filters keeping about a tenth of the tours.
+SearchRequest Text1to2WordsFilters(std::mt19937_64& rng) {
+  SearchRequest r;
+  r.q = Words(rng, 1 + static_cast<int>(rng() % 2));
+  r.tour_filters.price_max_cents = 30000;
+  r.tour_filters.categories = {kCategories[rng() % 8], kCategories[rng() % 8]};
+  return r;
 }
-BENCHMARK(BM_Query_PersonalityLeadersTop20)->Unit(benchmark::kMicrosecond);
+
+SearchRequest PersonalityLeaders(std::mt19937_64& rng) {
+  SearchRequest r;
+  r.index = IndexKind::kLeaders;
+  r.personality = RandomTraits(rng);
+  return r;
+}
+
+void BM_Query(benchmark::State& state, SearchRequest (*make)(std::mt19937_64&), Indexes indexes) {
+  RunQueries(state, make, indexes);
+}
+BENCHMARK_CAPTURE(BM_Query, TextGeoFiltersPersonalityTop20, TextGeoFiltersPersonality,
+                  Indexes::kBaseOnly)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(kRequests);
+BENCHMARK_CAPTURE(BM_Query, GeoRadius25kmTop20, GeoRadius25km, Indexes::kBaseOnly)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(kRequests);
+BENCHMARK_CAPTURE(BM_Query, Text1to3WordsTop20, Text1to3Words, Indexes::kBaseOnly)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(kRequests);
+BENCHMARK_CAPTURE(BM_Query, Text1to2WordsFiltersTop20, Text1to2WordsFilters, Indexes::kBaseOnly)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(kRequests);
+BENCHMARK_CAPTURE(BM_Query, PersonalityLeadersTop20, PersonalityLeaders, Indexes::kBaseOnly)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(kRequests);
+// The same over a snapshot with kChangedTours in the delta.
+BENCHMARK_CAPTURE(BM_Query, TextGeoFiltersPersonalityTop20_Delta, TextGeoFiltersPersonality,
+                  Indexes::kWithDelta)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(kRequests);
+BENCHMARK_CAPTURE(BM_Query, GeoRadius25kmTop20_Delta, GeoRadius25km, Indexes::kWithDelta)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(kRequests);
+BENCHMARK_CAPTURE(BM_Query, Text1to3WordsTop20_Delta, Text1to3Words, Indexes::kWithDelta)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(kRequests);
+BENCHMARK_CAPTURE(BM_Query, Text1to2WordsFiltersTop20_Delta, Text1to2WordsFilters,
+                  Indexes::kWithDelta)
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(kRequests);
 
 }  // namespace
 }  // namespace otter::engine::query

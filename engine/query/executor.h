@@ -14,7 +14,7 @@
 // a compatibility-ordered leader query on the scorer's top-k, merged with
 // the leaders without traits (who all score the default); every other query
 // lets the planner
-// (planner.h) pick the most selective source to produce candidates, checks
+// (planner.h) pick the source cheapest to drive to produce candidates, checks
 // the other conditions on each, counts them all (`total` is exact), counts
 // facets over them, and selects the page by the sort tiers, then by
 // ascending dense id.

@@ -19,11 +19,21 @@ PlanChoice ChooseDriver(std::vector<SourceCost> estimates) {
   PlanChoice plan;
   size_t best = 0;
   for (size_t i = 1; i < estimates.size(); ++i) {
-    if (estimates[i].estimate < estimates[best].estimate) best = i;
+    if (estimates[i].work < estimates[best].work) best = i;
   }
   plan.driver = estimates.empty() ? Source::kAll : estimates[best].source;
   plan.estimates = std::move(estimates);
   return plan;
+}
+
+double DriverWork(Source source, double estimate, uint32_t id_limit) {
+  switch (source) {
+    case Source::kText: return 2 * estimate;
+    case Source::kGeo: return estimate;
+    case Source::kFilters:
+    case Source::kAll: return id_limit;
+  }
+  return id_limit;
 }
 
 double EstimateBySample(const DocFields& fields, absl::FunctionRef<bool(uint32_t doc)> keep) {

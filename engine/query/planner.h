@@ -1,9 +1,11 @@
 #pragma once
 // The cost-based choice of a search's driving source: every source the
 // query has (text, geo, filters; all documents otherwise) gets an estimate
-// of how many candidates it would produce, and the smallest drives — it
-// produces the candidates, and the executor checks the other conditions on
-// each. Estimates:
+// of how many candidates it would produce, and the one cheapest to drive
+// drives — it produces the candidates, and the executor checks the other
+// conditions on each. Driving costs DriverWork(): text scores each of its
+// matches, geo reads each document of its circle or box (whole grid cells at
+// once), filters and all read every document. Estimates:
 //   text     the exact match count of the query words (the text index
 //            counts matches without scoring them)
 //   geo      the fraction of an evenly spaced sample of documents inside
@@ -13,7 +15,7 @@
 //            leaders: the sampled fraction passing the filter
 //   all      the document count (personality alone, or no condition)
 //
-//   PlanChoice plan = ChooseDriver({{Source::kText, 5400}, {Source::kGeo, 800}});
+//   PlanChoice plan = ChooseDriver({{Source::kText, 5400, 10800}, {Source::kGeo, 800, 800}});
 //   // plan.driver == Source::kGeo
 //
 // Thread safety: pure functions of immutable inputs.
@@ -35,7 +37,8 @@ std::string_view SourceName(Source source);
 
 struct SourceCost {
   Source source = Source::kAll;
-  double estimate = 0;
+  double estimate = 0;  // candidates it would produce
+  double work = 0;      // what driving costs (DriverWork)
 };
 
 struct PlanChoice {
@@ -43,9 +46,15 @@ struct PlanChoice {
   std::vector<SourceCost> estimates;  // as given
 };
 
-// The source with the smallest estimate; on equal estimates the earlier
-// one. `estimates` must not be empty.
+// The source with the least work; on equal work the earlier one.
+// `estimates` must not be empty.
 PlanChoice ChooseDriver(std::vector<SourceCost> estimates);
+
+// The work of driving with `source` when it produces `estimate` candidates
+// in an index of `id_limit` dense ids, in documents read: twice the matches
+// for text (each is scored), the estimate for geo, every id for filters and
+// all (a scan).
+double DriverWork(Source source, double estimate, uint32_t id_limit);
 
 // Documents sampled by EstimateBySample (at most).
 inline constexpr uint32_t kPlannerSampleSize = 4096;

@@ -180,22 +180,23 @@ uint32_t PreparedQuery::depth() const {
 PlanChoice PreparedQuery::Plan() const {
   std::vector<SourceCost> costs;
   const DocumentIndexes& idx = indexes();
-  if (text_.has_value()) {
-    costs.push_back(SourceCost{Source::kText, static_cast<double>(idx.TextTopK(*text_, 1).total)});
-  }
+  const uint32_t id_limit = fields_.id_limit();
+  auto add = [&](Source source, double estimate) {
+    costs.push_back(SourceCost{source, estimate, DriverWork(source, estimate, id_limit)});
+  };
+  if (text_.has_value()) add(Source::kText, static_cast<double>(idx.TextTopK(*text_, 0).total));
   if (has_geo()) {
     double unused = 0;
-    costs.push_back(SourceCost{
-        Source::kGeo, EstimateBySample(fields_, [&](uint32_t doc) { return PassesGeo(doc, &unused); })});
+    add(Source::kGeo,
+        EstimateBySample(fields_, [&](uint32_t doc) { return PassesGeo(doc, &unused); }));
   }
   if (has_filter_conditions_) {
-    const double estimate =
+    add(Source::kFilters,
         fields_.tours()
             ? tour_filter_->EstimatedSelectivity() * snapshot_->catalog().active_tour_count()
-            : EstimateBySample(fields_, [&](uint32_t doc) { return PassesFilters(doc); });
-    costs.push_back(SourceCost{Source::kFilters, estimate});
+            : EstimateBySample(fields_, [&](uint32_t doc) { return PassesFilters(doc); }));
   }
-  costs.push_back(SourceCost{Source::kAll, static_cast<double>(fields_.id_limit())});
+  add(Source::kAll, static_cast<double>(id_limit));
   return ChooseDriver(std::move(costs));
 }
 

@@ -26,14 +26,6 @@ struct Row {
   double distance_m = 0;
 };
 
-// The number of documents `idx` holds within `circle` that `accept` takes.
-// DocumentIndexes offers no count, so this asks its radius query and
-// discards the distances.
-absl::StatusOr<uint64_t> CountInCircle(const DocumentIndexes& idx, const GeoCircle& circle,
-                                       DocPredicate accept) {
-  return idx.CountRadius(circle.center().lat_lon, circle.radius_m(), accept);
-}
-
 class SearchRun {
  public:
   SearchRun(const PreparedQuery& q, const CompatibilityScorer& scorer)
@@ -173,17 +165,22 @@ void SearchRun::EmitRankedPage(uint64_t total,
 
 absl::Status SearchRun::RunGeoTopK() {
   const GeoCircle& circle = *q_.circle();
+  const LatLon& center = circle.center().lat_lon;
   const DocumentIndexes& idx = q_.indexes();
   const size_t k = q_.depth() + static_cast<size_t>(q_.request().limit);
   // The page comes from the nearest-first walk, which stops after k; the
   // exact total needs only membership, never an order.
   OTTER_ASSIGN_OR_RETURN(std::vector<GeoHit> nearest, WithFilters([&](DocPredicate accept) {
-                           return idx.Nearest(circle.center().lat_lon, k, accept,
-                                              circle.radius_m());
+                           return idx.Nearest(center, k, accept, circle.radius_m());
                          }));
-  OTTER_ASSIGN_OR_RETURN(const uint64_t total, WithFilters([&](DocPredicate accept) {
-                           return CountInCircle(idx, circle, accept);
-                         }));
+  // Without filter conditions the index counts whole grid cells, asking
+  // nothing per document.
+  OTTER_ASSIGN_OR_RETURN(
+      const uint64_t total,
+      q_.has_filter_conditions()
+          ? idx.CountRadius(center, circle.radius_m(),
+                            [this](uint32_t doc) { return q_.PassesFilters(doc); })
+          : idx.CountRadius(center, circle.radius_m()));
   std::vector<uint32_t> leaders;
   for (const GeoHit& hit : nearest) {
     rows_.push_back(Row{hit.doc, 0, 0, hit.distance_m});
@@ -202,7 +199,6 @@ absl::Status SearchRun::RunGeoTopK() {
     // rows after the cursor are those after the cursor's document by
     // (exact distance, id), computed exactly only where estimates cannot
     // tell.
-    const LatLon& center = circle.center().lat_lon;
     const DocFields& f = q_.fields();
     const uint32_t cursor_doc = q_.cursor_doc();
     const double cursor_m = f.has_location(cursor_doc)
@@ -338,12 +334,21 @@ absl::Status SearchRun::Collect(Source driver, std::vector<Row>* rows) const {
       if (q_.PassesFilters(m.doc) && q_.PassesGeo(m.doc, &row.distance_m)) rows->push_back(row);
     }
   } else if (driver == Source::kGeo && q_.circle().has_value()) {
+    // The circle as a bitmap built once (whole grid cells, no distances),
+    // then the filters in id order, reading the catalog's columns front to
+    // back rather than at random; distances only for what passes, from the
+    // same circle test the index applies.
     const GeoCircle& c = *q_.circle();
-    OTTER_ASSIGN_OR_RETURN(std::vector<GeoHit> hits, WithFilters([&](DocPredicate accept) {
-                             return idx.Radius(c.center().lat_lon, c.radius_m(), accept);
-                           }));
-    rows->reserve(hits.size());
-    for (const GeoHit& hit : hits) rows->push_back(Row{hit.doc, 0, 0, hit.distance_m});
+    std::vector<uint64_t> in_circle;
+    OTTER_RETURN_IF_ERROR(idx.MarkRadius(c.center().lat_lon, c.radius_m(), &in_circle));
+    for (size_t word = 0; word < in_circle.size(); ++word) {
+      for (uint64_t bits = in_circle[word]; bits != 0; bits &= bits - 1) {
+        Row row{static_cast<uint32_t>(word * 64 + __builtin_ctzll(bits)), 0, 0, 0};
+        if (q_.PassesFilters(row.doc) && q_.PassesGeo(row.doc, &row.distance_m)) {
+          rows->push_back(row);
+        }
+      }
+    }
   } else if (driver == Source::kGeo) {
     OTTER_ASSIGN_OR_RETURN(std::vector<uint32_t> docs, WithFilters([&](DocPredicate accept) {
                              return idx.Box(*q_.box(), accept);
@@ -362,12 +367,11 @@ absl::Status SearchRun::Collect(Source driver, std::vector<Row>* rows) const {
 
 void SearchRun::CheckText(std::vector<Row>* rows) const {
   if (rows->empty()) return;
-  // The text index scores only the candidates: a bitmap tells it which.
+  // The candidates, which met every other condition, as a bitmap built once:
+  // the text index counts and scores only them, without a call per match.
   std::vector<uint64_t> wanted((q_.fields().id_limit() + 63) / 64, 0);
   for (const Row& row : *rows) wanted[row.doc / 64] |= uint64_t{1} << (row.doc % 64);
-  text::TopKResult matched = q_.indexes().TextTopK(*q_.text(), rows->size(), [&](uint32_t doc) {
-    return doc / 64 < wanted.size() && ((wanted[doc / 64] >> (doc % 64)) & 1) != 0;
-  });
+  text::TopKResult matched = q_.indexes().TextTopK(*q_.text(), rows->size(), wanted);
   std::sort(matched.hits.begin(), matched.hits.end(),
             [](const text::ScoredDoc& a, const text::ScoredDoc& b) { return a.doc < b.doc; });
   std::sort(rows->begin(), rows->end(), [](const Row& a, const Row& b) { return a.doc < b.doc; });

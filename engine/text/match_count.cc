@@ -54,9 +54,8 @@ uint64_t AndPopcount(const uint64_t* const* maps, size_t count, size_t begin, si
 
 // Counts when some word is a list: `driver` is walked, `others` probed.
 uint64_t CountDriven(const WordSet& driver, absl::Span<const WordSet> others,
-                     const MatchKeep& keep, uint32_t window_log2,
-                     std::vector<uint32_t>* window_counts) {
-  if (others.empty() && !keep.filters() && window_counts == nullptr) return driver.size;
+                     const MatchKeep& keep) {
+  if (others.empty() && !keep.filters()) return driver.size;
   std::vector<const uint64_t*> maps;
   std::vector<const WordSet*> lists;
   for (const WordSet& other : others) {
@@ -80,16 +79,13 @@ uint64_t CountDriven(const WordSet& driver, absl::Span<const WordSet> others,
       if (cursors[l] == lists[l]->size) return total;  // Nothing further can match.
       match = lists[l]->ords[cursors[l]] == ord;
     }
-    if (!match || !keep(ord)) continue;
-    ++total;
-    if (window_counts != nullptr) ++(*window_counts)[ord >> window_log2];
+    if (match && keep(ord)) ++total;
   }
   return total;
 }
 
 // Counts when every word is a bitmap.
-uint64_t CountBitmaps(absl::Span<const WordSet> words, size_t word_count, const MatchKeep& keep,
-                      uint32_t window_log2, std::vector<uint32_t>* window_counts) {
+uint64_t CountBitmaps(absl::Span<const WordSet> words, size_t word_count, const MatchKeep& keep) {
   std::vector<const uint64_t*> maps;
   for (const WordSet& word : words) maps.push_back(word.bits);
   uint64_t total = 0;
@@ -103,15 +99,7 @@ uint64_t CountBitmaps(absl::Span<const WordSet> words, size_t word_count, const 
     word_count = std::min(word_count, keep.allowed_words);
   }
   if (!keep.filters() || allowed_by_ordinal) {
-    if (window_counts == nullptr) return AndPopcount(maps.data(), maps.size(), 0, word_count);
-    const size_t per_window = size_t{1} << (window_log2 - 6);
-    for (size_t begin = 0, w = 0; begin < word_count; begin += per_window, ++w) {
-      const uint64_t count =
-          AndPopcount(maps.data(), maps.size(), begin, std::min(word_count, begin + per_window));
-      (*window_counts)[w] = static_cast<uint32_t>(count);
-      total += count;
-    }
-    return total;
+    return AndPopcount(maps.data(), maps.size(), 0, word_count);
   }
   for (size_t i = 0; i < word_count; ++i) {
     uint64_t bits = maps[0][i];
@@ -119,9 +107,7 @@ uint64_t CountBitmaps(absl::Span<const WordSet> words, size_t word_count, const 
     while (bits != 0) {
       const auto ord = static_cast<uint32_t>(i * 64 + __builtin_ctzll(bits));
       bits &= bits - 1;
-      if (!keep(ord)) continue;
-      ++total;
-      if (window_counts != nullptr) ++(*window_counts)[ord >> window_log2];
+      if (keep(ord)) ++total;
     }
   }
   return total;
@@ -130,12 +116,9 @@ uint64_t CountBitmaps(absl::Span<const WordSet> words, size_t word_count, const 
 }  // namespace
 
 uint64_t CountMatches(const PostingsView& postings, const DenseBitmaps& dense,
-                      absl::Span<const std::vector<uint32_t>> word_terms, const MatchKeep& keep,
-                      uint32_t window_log2, std::vector<uint32_t>* window_counts) {
-  assert(window_log2 >= 6);
+                      absl::Span<const std::vector<uint32_t>> word_terms, const MatchKeep& keep) {
   const size_t n = postings.doc_count;
   const size_t word_count = (n + 63) / 64;
-  if (window_counts != nullptr) window_counts->assign((n >> window_log2) + 1, 0);
   if (word_terms.empty() || n == 0) return 0;
   // Storage of the sets built for this query.
   std::vector<std::vector<uint64_t>> built_bits;
@@ -183,10 +166,10 @@ uint64_t CountMatches(const PostingsView& postings, const DenseBitmaps& dense,
             [](const WordSet& a, const WordSet& b) { return a.cost < b.cost; });
   const auto driver = std::find_if(sets.begin(), sets.end(),
                                    [](const WordSet& set) { return set.bits == nullptr; });
-  if (driver == sets.end()) return CountBitmaps(sets, word_count, keep, window_log2, window_counts);
+  if (driver == sets.end()) return CountBitmaps(sets, word_count, keep);
   const WordSet driving = *driver;
   sets.erase(driver);
-  return CountDriven(driving, sets, keep, window_log2, window_counts);
+  return CountDriven(driving, sets, keep);
 }
 
 }  // namespace otter::engine::text

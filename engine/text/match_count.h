@@ -10,7 +10,7 @@
 // otherwise the bitmaps are ANDed word by word and counted with popcount.
 //
 //   MatchKeep keep{nullptr, doc_ids};  // Keep every document.
-//   uint64_t total = CountMatches(postings, dense, word_terms, keep, 11, &per_window);
+//   uint64_t total = CountMatches(postings, dense, word_terms, keep);
 //
 // Thread safety: a pure function of its arguments.
 
@@ -46,13 +46,9 @@ struct MatchKeep {
 };
 
 // Returns the number of document ordinals that hold, for every entry of
-// `word_terms`, at least one of its terms, and that `keep` keeps. When
-// `window_counts` is not null, also sets it to the same count per window of
-// 2^window_log2 ordinals ((doc_count >> window_log2) + 1 windows). Requires
-// every entry of `word_terms` to be non-empty with distinct terms, and
-// window_log2 >= 6.
+// `word_terms`, at least one of its terms, and that `keep` keeps. Requires
+// every entry of `word_terms` to be non-empty with distinct terms.
 uint64_t CountMatches(const PostingsView& postings, const DenseBitmaps& dense,
-                      absl::Span<const std::vector<uint32_t>> word_terms, const MatchKeep& keep,
-                      uint32_t window_log2, std::vector<uint32_t>* window_counts);
+                      absl::Span<const std::vector<uint32_t>> word_terms, const MatchKeep& keep);
 
 }  // namespace otter::engine::text

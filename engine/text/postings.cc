@@ -2,62 +2,80 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace otter::engine::text {
+namespace {
 
-PostingBlocks PostingBlocks::Build(const PostingsView& postings, const Bm25FScorer& own_scorer) {
-  PostingBlocks blocks;
-  blocks.field_count_ = postings.field_count;
-  const size_t term_count = postings.offsets.empty() ? 0 : postings.offsets.size() - 1;
-  blocks.block_offsets_.reserve(term_count + 1);
-  uint64_t block_count = 0;
-  for (uint32_t t = 0; t < term_count; ++t) {
-    blocks.block_offsets_.push_back(block_count);
-    block_count += (postings.end(t) - postings.begin(t) + kPostingBlockSize - 1) / kPostingBlockSize;
-  }
-  blocks.block_offsets_.push_back(block_count);
-  blocks.own_max_part_.reserve(block_count);
-  blocks.max_tfs_.reserve(block_count);
-  blocks.min_lengths_.reserve(block_count * postings.field_count);
-  for (uint32_t t = 0; t < term_count; ++t) {
-    const uint64_t end = postings.end(t);
-    for (uint64_t first = postings.begin(t); first < end; first += kPostingBlockSize) {
-      const uint64_t last = std::min<uint64_t>(end, first + kPostingBlockSize);
-      double max_part = 0;
-      uint16_t max_tfs[kMaxFields] = {};
-      uint16_t min_lengths[kMaxFields];
-      std::fill(std::begin(min_lengths), std::end(min_lengths), UINT16_MAX);
-      for (uint64_t p = first; p < last; ++p) {
-        const uint16_t* lengths = postings.doc_lengths(postings.ords[p]);
-        max_part = std::max(max_part, own_scorer.PackedDocumentPart(postings.tfs[p], lengths));
-        for (size_t f = 0; f < postings.field_count; ++f) {
-          const uint16_t tf = (postings.tfs[p] >> (3 * f)) & 7u;
-          if (tf == 0) continue;  // Fields without the term do not bound it.
-          max_tfs[f] = std::max(max_tfs[f], tf);
-          min_lengths[f] = std::min(min_lengths[f], lengths[f]);
-        }
-      }
-      // Rounded up, so that the float still bounds every double part.
-      auto bound = static_cast<float>(max_part);
-      if (static_cast<double>(bound) < max_part) {
-        bound = std::nextafter(bound, std::numeric_limits<float>::infinity());
-      }
-      blocks.own_max_part_.push_back(bound);
-      uint16_t packed = 0;
-      for (size_t f = 0; f < postings.field_count; ++f) {
-        packed = static_cast<uint16_t>(packed | (max_tfs[f] << (3 * f)));
-        blocks.min_lengths_.push_back(max_tfs[f] == 0 ? UINT16_MAX : min_lengths[f]);
-      }
-      blocks.max_tfs_.push_back(packed);
-    }
-  }
-  return blocks;
+// The smallest level whose Bound is at least `part` (in [0, 1]); the margin
+// keeps the bound above `part` through the rounding of both.
+uint8_t ImpactLevel(double part) {
+  const double level = std::ceil(part * PostingImpacts::kLevels * (1 + 1e-12));
+  return static_cast<uint8_t>(std::clamp<double>(level, 1, PostingImpacts::kLevels));
 }
 
-size_t PostingBlocks::MemoryBytes() const {
-  return block_offsets_.capacity() * sizeof(uint64_t) + own_max_part_.capacity() * sizeof(float) +
-         max_tfs_.capacity() * sizeof(uint16_t) + min_lengths_.capacity() * sizeof(uint16_t);
+// Sixteen impact levels, compared at once (SSE2, NEON or scalar code, as
+// the target has).
+using Levels16 = uint8_t __attribute__((vector_size(16)));
+
+}  // namespace
+
+PostingImpacts PostingImpacts::Build(const PostingsView& postings, const Bm25FScorer& own_scorer) {
+  PostingImpacts impacts;
+  const size_t term_count = postings.offsets.empty() ? 0 : postings.offsets.size() - 1;
+  impacts.levels_.reserve(postings.ords.size());
+  impacts.max_parts_.reserve(term_count);
+  for (uint32_t t = 0; t < term_count; ++t) {
+    double max_part = 0;
+    for (uint64_t p = postings.begin(t); p < postings.end(t); ++p) {
+      const double part =
+          own_scorer.PackedDocumentPart(postings.tfs[p], postings.doc_lengths(postings.ords[p]));
+      impacts.levels_.push_back(ImpactLevel(part));
+      max_part = std::max(max_part, part);
+    }
+    auto bound = static_cast<float>(max_part);
+    if (static_cast<double>(bound) < max_part) {
+      bound = std::nextafter(bound, std::numeric_limits<float>::infinity());
+    }
+    impacts.max_parts_.push_back(bound);
+  }
+  return impacts;
+}
+
+void PostingImpacts::AppendAtLeast(const PostingsView& postings, uint64_t begin, uint64_t end,
+                                   uint32_t min_level, std::vector<uint32_t>* out) const {
+  if (min_level <= 1) {  // every posting
+    out->insert(out->end(), postings.ords.begin() + begin, postings.ords.begin() + end);
+    return;
+  }
+  if (min_level > kLevels) return;
+  const uint8_t* levels = levels_.data();
+  const auto low = static_cast<uint8_t>(min_level);
+  const Levels16 lows = Levels16{} + low;
+  uint64_t p = begin;
+  // Sixteen at a time: most blocks of sixteen hold no posting that high.
+  for (; p + 16 <= end; p += 16) {
+    Levels16 block;
+    std::memcpy(&block, levels + p, sizeof(block));
+    const auto passes = block >= lows;
+    uint64_t halves[2];
+    std::memcpy(halves, &passes, sizeof(halves));
+    if ((halves[0] | halves[1]) == 0) continue;
+    // One bit per passing byte (each is 0xff), lowest byte first.
+    constexpr uint64_t kHighBits = 0x8080808080808080u;
+    constexpr uint64_t kGather = 0x0002040810204081u;
+    uint32_t mask = static_cast<uint32_t>(((halves[0] & kHighBits) * kGather) >> 56) |
+                    static_cast<uint32_t>(((halves[1] & kHighBits) * kGather) >> 56) << 8;
+    for (; mask != 0; mask &= mask - 1) out->push_back(postings.ords[p + __builtin_ctz(mask)]);
+  }
+  for (; p < end; ++p) {
+    if (levels[p] >= low) out->push_back(postings.ords[p]);
+  }
+}
+
+size_t PostingImpacts::MemoryBytes() const {
+  return levels_.capacity() * sizeof(uint8_t) + max_parts_.capacity() * sizeof(float);
 }
 
 DenseBitmaps DenseBitmaps::Build(const PostingsView& postings) {

@@ -1,20 +1,17 @@
 #pragma once
 // Read-only views of a text index's postings, and the structures built over
-// them for top-k search: per-block score upper bounds (block-max) and
-// bitmaps of the very frequent terms.
+// them for top-k search: per-posting score bounds (impacts) and bitmaps of
+// the very frequent terms.
 //
 // Postings of term t are the ordinals ords[offsets[t], offsets[t + 1]), in
 // ascending order, with packed per-field frequencies tfs[...] alongside.
-// They are cut into blocks of kPostingBlockSize postings (the last one of a
-// term shorter); for each block PostingBlocks keeps
-//   - the largest Bm25FScorer::PackedDocumentPart of its postings under the
-//     index's own statistics (a float rounded up), and
-//   - the per-field maximum term frequencies and minimum field lengths, whose
-//     PackedDocumentPart bounds the block under ANY statistics (tf~ grows
-//     with each tf_f and shrinks with each len_f).
+// PostingImpacts keeps for each posting its impact: the posting's
+// Bm25FScorer::PackedDocumentPart under the index's own statistics, rounded
+// up to a multiple of 1 / kLevels, in one byte (beside the six of the
+// ordinal and frequencies); and per term the largest part.
 //
-//   PostingBlocks blocks = PostingBlocks::Build(view, own_scorer);
-//   double bound = weight * blocks.OwnBound(blocks.first_block(term) + i);
+//   PostingImpacts impacts = PostingImpacts::Build(view, own_scorer);
+//   double bound = weight * PostingImpacts::Bound(impacts.level(p));
 //
 // Thread safety: immutable after Build; safe for concurrent readers.
 
@@ -27,9 +24,6 @@
 #include "engine/text/bm25.h"
 
 namespace otter::engine::text {
-
-// Postings per block of PostingBlocks.
-inline constexpr size_t kPostingBlockSize = 32;
 
 // The first index in [lo, hi) of the ascending `values` whose value is >=
 // target (hi if none), found by exponential then binary search from lo:
@@ -59,38 +53,39 @@ struct PostingsView {
   const uint16_t* doc_lengths(uint32_t ord) const { return &lengths[ord * field_count]; }
 };
 
-// Per-block score upper bounds of every term's postings.
-class PostingBlocks {
+// Per-posting score upper bounds (impacts) of every term's postings.
+class PostingImpacts {
  public:
-  PostingBlocks() = default;
+  // Impact levels: 1 to kLevels.
+  static constexpr uint32_t kLevels = 255;
 
-  // Computes the blocks of `postings`; `own_scorer` must use the statistics
+  PostingImpacts() = default;
+
+  // Computes the impacts of `postings`; `own_scorer` must use the statistics
   // of exactly these documents (doc count and field length sums).
-  static PostingBlocks Build(const PostingsView& postings, const Bm25FScorer& own_scorer);
+  static PostingImpacts Build(const PostingsView& postings, const Bm25FScorer& own_scorer);
 
-  // Index of the first block of `term`; its postings from offset begin + i *
-  // kPostingBlockSize are in block first_block(term) + i.
-  uint64_t first_block(uint32_t term) const { return block_offsets_[term]; }
+  // An upper bound of PackedDocumentPart under the own statistics of Build
+  // for a posting of impact `level`.
+  static double Bound(uint32_t level) { return static_cast<double>(level) / kLevels; }
 
-  // An upper bound of PackedDocumentPart over the postings of `block` under
-  // the statistics `own_scorer` of Build had.
-  double OwnBound(uint64_t block) const { return own_max_part_[block]; }
+  // The level of posting `p` (an index into the postings' ords).
+  uint8_t level(uint64_t p) const { return levels_[p]; }
+  // The largest PackedDocumentPart of the postings of `term` under the own
+  // statistics (a float rounded up).
+  double max_part(uint32_t term) const { return max_parts_[term]; }
 
-  // An upper bound of PackedDocumentPart over the postings of `block` under
-  // `scorer`, whatever its statistics. Looser than OwnBound.
-  double AnyBound(uint64_t block, const Bm25FScorer& scorer) const {
-    return scorer.PackedDocumentPart(max_tfs_[block], &min_lengths_[block * field_count_]);
-  }
+  // Appends to `out` the ordinals of the postings [begin, end) whose level
+  // is at least `min_level`, in order.
+  void AppendAtLeast(const PostingsView& postings, uint64_t begin, uint64_t end, uint32_t min_level,
+                     std::vector<uint32_t>* out) const;
 
   // Bytes of memory held.
   size_t MemoryBytes() const;
 
  private:
-  size_t field_count_ = 0;
-  std::vector<uint64_t> block_offsets_;  // Per term, its first block.
-  std::vector<float> own_max_part_;
-  std::vector<uint16_t> max_tfs_;      // Packed like posting tfs.
-  std::vector<uint16_t> min_lengths_;  // field_count_ per block.
+  std::vector<uint8_t> levels_;   // Per posting.
+  std::vector<float> max_parts_;  // Per term.
 };
 
 // Bitmaps of the documents of the terms held by at least 1/32 of the

@@ -278,7 +278,7 @@ size_t TextIndex::MemoryBytes() const {
                  field_lengths_.capacity() * sizeof(uint16_t) +
                  posting_offsets_.capacity() * sizeof(uint64_t) +
                  posting_ords_.capacity() * sizeof(uint32_t) +
-                 posting_tfs_.capacity() * sizeof(uint16_t) + blocks_.MemoryBytes() +
+                 posting_tfs_.capacity() * sizeof(uint16_t) + impacts_.MemoryBytes() +
                  dense_.MemoryBytes() + vocabulary_.MemoryBytes();
   for (const std::string& term : terms_) {
     // The term itself, its copy as a key and the hash table slot.

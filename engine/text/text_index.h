@@ -16,9 +16,9 @@
 //
 // TopK (and so Search) returns the same hits and total as SelectTopK over
 // Match without scoring every match: it counts the matches exactly without
-// scoring (match_count.h), then ranks windows of document ordinals by
-// block-max bounds (postings.h) and scores only the windows whose bound can
-// still beat the k-th best hit.
+// scoring (match_count.h), then scores only the documents whose per-posting
+// score bounds (impacts, postings.h) can reach a threshold, lowered until
+// the k best are certain (text_index_top_k.cc).
 //
 //   absl::StatusOr<TextQuery> query = ParseTextQuery("sunset kay");
 //   TopKResult top = index.Search(*query, 20);
@@ -76,9 +76,10 @@ TopKResult SelectTopK(absl::Span<const ScoredDoc> matches, size_t k);
 
 // Tuning of TextIndex::TopK; the result does not depend on it.
 struct TopKOptions {
-  // Documents are ranked in windows of 2^window_log2 ordinals; clamped to
-  // [6, 24]. Smaller windows have tighter bounds but cost more to rank.
-  uint32_t window_log2 = 7;
+  // The first score threshold is set so that about this many times k
+  // matches are expected to reach it. Lower costs less when the estimate
+  // is right and one more round when it is not.
+  double first_round_candidates = 16;
 };
 
 class TextIndex {
@@ -169,8 +170,11 @@ class TextIndex {
   // TopK keeping the documents `keep` keeps.
   TopKResult TopKImpl(const TextQuery& query, const QueryStats& stats, size_t k,
                       const MatchKeep& keep, const TopKOptions& options) const;
-  // Whether `stats` are exactly this index's own corpus statistics.
-  bool HasOwnStatistics(const QueryStats& stats) const;
+  // A factor bounding how much larger tf~ (bm25.h) can be under `stats`
+  // than under this index's own statistics, for any posting: the largest
+  // growth of a field's average length (at least 1); infinity when `stats`
+  // have no length for a field this index has words in.
+  double LengthGrowth(const QueryStats& stats) const;
   PostingsView postings_view() const {
     return PostingsView{posting_offsets_, posting_ords_, posting_tfs_, field_lengths_,
                         field_count_, doc_ids_.size()};
@@ -198,9 +202,8 @@ class TextIndex {
   std::vector<uint64_t> posting_offsets_;
   std::vector<uint32_t> posting_ords_;
   std::vector<uint16_t> posting_tfs_;
-  // Score bounds of blocks of postings and bitmaps of frequent terms, for
-  // TopK.
-  PostingBlocks blocks_;
+  // Score bounds of postings and bitmaps of frequent terms, for TopK.
+  PostingImpacts impacts_;
   DenseBitmaps dense_;
   Vocabulary vocabulary_;
 };

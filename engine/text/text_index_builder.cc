@@ -144,13 +144,13 @@ TextIndex TextIndexBuilder::Build() && {
   index.doc_ids_.shrink_to_fit();
   index.field_lengths_.shrink_to_fit();
 
-  // Block bounds under the index's own statistics: those of every query on
-  // this index alone.
+  // Impacts under the index's own statistics: those of every query on this
+  // index alone.
   QueryStats own(index.field_count_, 0);
   own.doc_count = index.doc_ids_.size();
   own.field_length_sums = index.field_length_sums_;
   const Bm25FScorer own_scorer(index.options_, own);
-  index.blocks_ = PostingBlocks::Build(index.postings_view(), own_scorer);
+  index.impacts_ = PostingImpacts::Build(index.postings_view(), own_scorer);
   index.dense_ = DenseBitmaps::Build(index.postings_view());
   return std::move(index_);
 }

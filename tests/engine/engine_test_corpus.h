@@ -85,6 +85,7 @@ inline LeaderRecord RandomLeader(std::mt19937_64& rng, uint64_t n) {
 struct Oracle {
   std::unique_ptr<GeoIndex> geo;
   text::TextIndex text;
+  uint32_t id_limit = 0;  // of the catalog's ids of this kind
 
   Oracle(const Catalog& catalog, DocumentKind kind) {
     auto builder = text::TextIndexBuilder::Create(kind == DocumentKind::kTour
@@ -94,6 +95,7 @@ struct Oracle {
     std::vector<text::FieldText> fields;
     const bool tours = kind == DocumentKind::kTour;
     const uint32_t limit = tours ? catalog.tour_id_limit() : catalog.leader_id_limit();
+    id_limit = limit;
     for (uint32_t doc = 0; doc < limit; ++doc) {
       if (tours ? !catalog.TourMatchable(doc) : !catalog.leader_active(doc)) continue;
       std::optional<LatLon> location;

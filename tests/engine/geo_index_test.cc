@@ -162,6 +162,12 @@ TEST_F(GeoIndexOracleTest, RadiusMatchesBruteForceAtPolesAntimeridianAndEquator)
 TEST_F(GeoIndexOracleTest, CountRadiusMatchesBruteForceAtPolesAntimeridianAndEquator) {
   const std::vector<GeoEntry>& entries = *entries_;
   auto odd = [](uint32_t doc) { return doc % 2 == 1; };
+  // The entries `odd` rejects, at their indexed points, for
+  // CountRadiusExcluding to subtract.
+  std::vector<GeoCandidate> evens;
+  for (const GeoEntry& e : entries) {
+    if (!odd(e.doc)) evens.push_back({e.doc, GeoPoint::FromLatLon(e.point)});
+  }
   std::vector<LatLon> centers = QueryCenters(entries, seed_ + 2);
   // Centres exactly on data points at the poles and the antimeridian.
   for (const GeoEntry& e : entries) {
@@ -183,16 +189,30 @@ TEST_F(GeoIndexOracleTest, CountRadiusMatchesBruteForceAtPolesAntimeridianAndEqu
     for (double radius : radii) {
       SCOPED_TRACE(testing::Message() << "seed " << seed_ << " center " << center.lat << ","
                                       << center.lon << " radius " << radius);
-      for (int with_predicate = 0; with_predicate < 2; ++with_predicate) {
-        const DocPredicate accept = with_predicate ? DocPredicate(odd) : DocPredicate(AcceptAnyDoc);
-        // Without a predicate whole grid cells are counted at once.
-        absl::StatusOr<size_t> count = with_predicate ? index_->CountRadius(center, radius, accept)
-                                                      : index_->CountRadius(center, radius);
+      // Mode 0: no predicate (whole grid cells are counted at once); 1: the
+      // predicate `odd`; 2: the same documents by subtracting the others.
+      for (int mode = 0; mode < 3; ++mode) {
+        const DocPredicate accept = mode == 0 ? DocPredicate(AcceptAnyDoc) : DocPredicate(odd);
+        absl::StatusOr<size_t> count =
+            mode == 0   ? index_->CountRadius(center, radius)
+            : mode == 1 ? index_->CountRadius(center, radius, accept)
+                        : index_->CountRadiusExcluding(center, radius, evens);
         ASSERT_TRUE(count.ok()) << count.status();
         // The same decisions as Radius(), point for point...
         absl::StatusOr<std::vector<GeoHit>> hits = index_->Radius(center, radius, accept);
         ASSERT_TRUE(hits.ok());
-        ASSERT_EQ(*count, hits->size()) << "with_predicate " << with_predicate;
+        ASSERT_EQ(*count, hits->size()) << "mode " << mode;
+        if (mode == 0) {  // ...and ForEachInRadius lists them
+          std::vector<uint32_t> listed;
+          ASSERT_TRUE(
+              index_->ForEachInRadius(center, radius, [&](uint32_t doc) { listed.push_back(doc); })
+                  .ok());
+          std::vector<uint32_t> want;
+          for (const GeoHit& hit : *hits) want.push_back(hit.doc);
+          std::sort(listed.begin(), listed.end());
+          std::sort(want.begin(), want.end());
+          ASSERT_EQ(listed, want);
+        }
         // ...and the brute force, but for points within the tolerance of the edge.
         size_t inside = 0;
         size_t borderline = 0;
@@ -230,6 +250,12 @@ TEST_F(GeoIndexOracleTest, CountBoxMatchesBoxAcrossAntimeridianAndPoles) {
   EXPECT_EQ(index_->CountRadius({91, 0}, 5).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(index_->CountRadius({0, 0}, -1, AcceptAnyDoc).status().code(),
             absl::StatusCode::kInvalidArgument);
+  const absl::Status bad_radius = index_->CountRadiusExcluding({0, 0}, -1, {}).status();
+  EXPECT_EQ(bad_radius.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad_radius.message(), HasSubstr("radius_m"));
+  const absl::Status bad_lat = index_->ForEachInRadius({91, 0}, 5, [](uint32_t) {});
+  EXPECT_EQ(bad_lat.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad_lat.message(), HasSubstr("lat"));
 }
 
 TEST_F(GeoIndexOracleTest, RadiusZeroFindsPointsAtTheCenter) {
@@ -439,6 +465,13 @@ TEST(GeoIndexTest, CountRadiusMatchesRadiusOnGridLines) {
     }
   }
   std::unique_ptr<GeoIndex> index = BuildOrDie(entries);
+  // Every third point excluded: those on cell edges and corners are
+  // subtracted exactly as the cells counted them.
+  auto kept = [](uint32_t doc) { return doc % 3 != 0; };
+  std::vector<GeoCandidate> excluded;
+  for (const GeoEntry& e : entries) {
+    if (!kept(e.doc)) excluded.push_back({e.doc, GeoPoint::FromLatLon(e.point)});
+  }
   for (const GeoEntry& center : {entries[0], entries[144], entries[300], entries[700]}) {
     for (const GeoEntry& edge : {entries[5], entries[150], entries[289], entries[800]}) {
       const double d = GeodesicDistance(center.point, edge.point);
@@ -449,6 +482,9 @@ TEST(GeoIndexTest, CountRadiusMatchesRadiusOnGridLines) {
         ASSERT_TRUE(hits.ok());
         EXPECT_EQ(*index->CountRadius(center.point, radius), hits->size());
         EXPECT_EQ(*index->CountRadius(center.point, radius, AcceptAnyDoc), hits->size());
+        absl::StatusOr<std::vector<GeoHit>> kept_hits = index->Radius(center.point, radius, kept);
+        ASSERT_TRUE(kept_hits.ok());
+        EXPECT_EQ(*index->CountRadiusExcluding(center.point, radius, excluded), kept_hits->size());
       }
     }
   }

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,23 @@ void ExpectSameAnswers(const DocumentIndexes& indexes, const Oracle& oracle, std
     auto got_count = indexes.CountRadius(center, radius, accept);
     ASSERT_TRUE(got_count.ok());
     EXPECT_EQ(*got_count, want_radius->size());
+    // Without a predicate: the base counted whole, stale entries subtracted.
+    auto got_count_all = indexes.CountRadius(center, radius);
+    auto want_radius_all = oracle.geo->Radius(center, radius);
+    ASSERT_TRUE(got_count_all.ok() && want_radius_all.ok());
+    EXPECT_EQ(*got_count_all, want_radius_all->size());
+    // ...and marked in a bitmap, which replaces what it held.
+    std::vector<uint64_t> marked(rng() % 3, ~uint64_t{0});
+    std::set<uint32_t> want_marked;
+    for (const GeoHit& hit : *want_radius_all) want_marked.insert(hit.doc);
+    ASSERT_TRUE(indexes.MarkRadius(center, radius, &marked).ok());
+    std::set<uint32_t> got_marked;
+    for (size_t w = 0; w < marked.size(); ++w) {
+      for (uint64_t bits = marked[w]; bits != 0; bits &= bits - 1) {
+        got_marked.insert(static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits)));
+      }
+    }
+    EXPECT_EQ(got_marked, want_marked);
 
     const size_t k = 1 + rng() % 25;
     const double bound = rng() % 2 ? radius : std::numeric_limits<double>::infinity();
@@ -114,6 +132,28 @@ void ExpectSameAnswers(const DocumentIndexes& indexes, const Oracle& oracle, std
     text::TopKResult want_top = oracle.text.Search(*query, text_k, accept);
     EXPECT_EQ(got_top.hits, want_top.hits);
     EXPECT_EQ(got_top.total, want_top.total);
+    // Every matchable document, without a predicate (stale base entries
+    // masked by a bitmap).
+    text::TopKResult got_all = indexes.TextTopK(*query, text_k);
+    text::TopKResult want_all = oracle.text.Search(*query, text_k);
+    EXPECT_EQ(got_all.hits, want_all.hits);
+    EXPECT_EQ(got_all.total, want_all.total);
+    // `accept` as a bitmap of allowed ids, sometimes cut short (ids past its
+    // end are not allowed).
+    const uint32_t id_limit = oracle.id_limit;
+    std::vector<uint64_t> allowed((id_limit + 63) / 64, 0);
+    for (uint32_t doc = 0; doc < id_limit; ++doc) {
+      if (accept(doc)) allowed[doc / 64] |= uint64_t{1} << (doc % 64);
+    }
+    if (rng() % 3 == 0 && !allowed.empty()) allowed.resize(rng() % allowed.size());
+    auto in_bitmap = [&](uint32_t doc) {
+      return doc / 64 < allowed.size() && ((allowed[doc / 64] >> (doc % 64)) & 1) != 0;
+    };
+    SCOPED_TRACE(testing::Message() << "bitmap of " << allowed.size() << " words");
+    text::TopKResult got_bits = indexes.TextTopK(*query, text_k, allowed);
+    text::TopKResult want_bits = oracle.text.Search(*query, text_k, in_bitmap);
+    EXPECT_EQ(got_bits.hits, want_bits.hits);
+    EXPECT_EQ(got_bits.total, want_bits.total);
   }
 }
 

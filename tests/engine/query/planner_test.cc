@@ -1,5 +1,5 @@
-// The planner picks the most selective source on hand-built catalogs, and
-// explain shows it.
+// The planner picks the source cheapest to drive on hand-built catalogs,
+// and explain shows it.
 
 #include "engine/query/planner.h"
 
@@ -17,11 +17,24 @@ namespace {
 using testing_data::LeaderId;
 using testing_data::TourId;
 
-TEST(PlannerTest, ChooseDriverTakesTheSmallestEstimate) {
-  EXPECT_EQ(ChooseDriver({{Source::kText, 5400}, {Source::kGeo, 800}, {Source::kAll, 1e6}}).driver,
+TEST(PlannerTest, ChooseDriverTakesTheLeastWork) {
+  EXPECT_EQ(ChooseDriver({{Source::kText, 5400, 10800}, {Source::kGeo, 800, 800},
+                          {Source::kAll, 1e6, 1e6}})
+                .driver,
             Source::kGeo);
-  EXPECT_EQ(ChooseDriver({{Source::kText, 3}, {Source::kFilters, 800}}).driver, Source::kText);
-  EXPECT_EQ(ChooseDriver({{Source::kAll, 10}}).driver, Source::kAll);
+  EXPECT_EQ(ChooseDriver({{Source::kText, 3, 6}, {Source::kFilters, 800, 1e6}}).driver,
+            Source::kText);
+  // Fewer candidates, but a scan of every document to find them.
+  EXPECT_EQ(ChooseDriver({{Source::kGeo, 5000, 5000}, {Source::kFilters, 20, 1e6}}).driver,
+            Source::kGeo);
+  EXPECT_EQ(ChooseDriver({{Source::kAll, 10, 10}}).driver, Source::kAll);
+}
+
+TEST(PlannerTest, DriverWorkCountsTheDocumentsRead) {
+  EXPECT_EQ(DriverWork(Source::kText, 100, 1'000'000), 200);
+  EXPECT_EQ(DriverWork(Source::kGeo, 100, 1'000'000), 100);
+  EXPECT_EQ(DriverWork(Source::kFilters, 100, 1'000'000), 1'000'000);
+  EXPECT_EQ(DriverWork(Source::kAll, 1'000'000, 1'000'000), 1'000'000);
 }
 
 // 2,000 tours: all in Lisbon but 10 in Kyoto; all "kayak" but 5 "volcano";
@@ -64,8 +77,11 @@ TEST(PlannerTest, PicksTheSelectiveSourceAndExplainsIt) {
   request.near = NearSpec{35.01, 135.77, 10};  // Kyoto: 10 tours
   EXPECT_EQ(Driver(*snapshot, request), "geo");
   request.near = NearSpec{38.72, -9.14, 50};  // Lisbon: 1,990 tours
-  request.tour_filters.categories = {"food"};  // 20 tours
+  request.tour_filters.categories = {"food"};  // 20 tours, but found by a scan of 2,000
+  EXPECT_EQ(Driver(*snapshot, request), "geo");
+  request.near.reset();  // "kayak": 1,995 tours to score
   EXPECT_EQ(Driver(*snapshot, request), "filters");
+  request.near = NearSpec{38.72, -9.14, 50};
   request.q = "volcano";  // 5 tours
   EXPECT_EQ(Driver(*snapshot, request), "text");
   const absl::StatusOr<SearchResponse> response = QueryExecutor().Search(*snapshot, request);

@@ -148,11 +148,16 @@ inline TestData BuildTestData(uint32_t seed, int leader_count, int tour_count) {
   }
   absl::StatusOr<std::shared_ptr<const Snapshot>> first = writer.Publish(1);
   EXPECT_TRUE(first.ok()) << first.status();
-  // A second batch: changed prices, titles and activity go to the delta.
+  // A second batch: changed prices, titles, locations and activity go to
+  // the delta (the base keeps the old entries, stale).
   for (int i = 0; i < tour_count / 20; ++i) {
     TourRecord& tour = data.tours[pick(data.tours.size())];
     tour.price_cents += 700;
     tour.title = std::string(kVocabulary[pick(kVocabulary.size())]) + " special";
+    if (tour.location.has_value() && pick(2) == 0) {
+      tour.location->lat += uniform(-0.4, 0.4);
+      tour.location->lon += uniform(-0.4, 0.4);
+    }
     tour.is_active = pick(6) != 0;
     EXPECT_TRUE(writer.UpsertTour(tour).ok());
   }

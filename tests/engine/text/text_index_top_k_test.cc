@@ -2,8 +2,8 @@
 // the same hits in the same order with bit-equal scores, and the same total,
 // on randomized corpora and queries (exact, typo, prefix, several words),
 // with and without a keep predicate or a bitmap of allowed ids, over one
-// index and over a base and a delta with combined statistics, with windows
-// of random sizes.
+// index and over a base and a delta with combined statistics, with first
+// thresholds from far too high to none.
 
 #include <algorithm>
 #include <cmath>
@@ -60,8 +60,9 @@ std::string RandomText(std::mt19937& rng, size_t max_words) {
 
 // Ids from first_id + 1 with random gaps, or with `dense_ids` exactly 0 to
 // doc_count - 1 (ordinals, where bitmaps of allowed ids join the counting).
+// Descriptions have up to `description_words` words.
 TextIndex RandomIndex(std::mt19937& rng, size_t doc_count, uint32_t first_id,
-                      bool dense_ids = false) {
+                      bool dense_ids = false, size_t description_words = 25) {
   absl::StatusOr<TextIndexBuilder> builder = TextIndexBuilder::Create(TextIndexOptions::Tours());
   EXPECT_TRUE(builder.ok()) << builder.status();
   uint32_t id = first_id;
@@ -70,7 +71,8 @@ TextIndex RandomIndex(std::mt19937& rng, size_t doc_count, uint32_t first_id,
     // Short fields and repeated documents make many exactly equal scores.
     const std::string title = rng() % 8 == 0 ? "sunset kayak" : RandomText(rng, 5);
     const std::string tags = RandomText(rng, 2), category = RandomText(rng, 1);
-    const std::string location = RandomText(rng, 2), description = RandomText(rng, 25);
+    const std::string location = RandomText(rng, 2);
+    const std::string description = RandomText(rng, description_words);
     const FieldText values[] = {{kTourTitle, title},
                                 {kTourTags, tags},
                                 {kTourCategory, category},
@@ -105,13 +107,15 @@ std::string RandomQueryText(std::mt19937& rng) {
   return text;
 }
 
-// Random options: windows of 2^6 to 2^(6 + max_log2_extra - 1) ordinals.
-TopKOptions RandomOptions(std::mt19937& rng, uint32_t max_log2_extra) {
-  return TopKOptions{.window_log2 = static_cast<uint32_t>(6 + rng() % max_log2_extra)};
+// Random options: a first threshold expected to let through from far too
+// few matches (more rounds) to all of them.
+TopKOptions RandomOptions(std::mt19937& rng) {
+  const double candidates[] = {0.01, 1, 4, 50, 1e9};
+  return TopKOptions{.first_round_candidates = candidates[rng() % 5]};
 }
 
 std::string Describe(const TopKOptions& options) {
-  return " window " + std::to_string(options.window_log2);
+  return " first round " + std::to_string(options.first_round_candidates);
 }
 
 // A bitmap of the ids below `id_limit` that `keep` keeps (a few words
@@ -154,7 +158,7 @@ TEST(TextIndexTopKTest, EqualsExhaustivePathOnRandomCorporaAndQueries) {
       index.CollectStats(*query, &stats);
       const std::vector<ScoredDoc> matches = index.Match(*query, stats);
       const size_t k = std::vector<size_t>{0, 1, 3, 20, 100}[rng() % 5];
-      const TopKOptions options = RandomOptions(rng, 6);
+      const TopKOptions options = RandomOptions(rng);
       const std::string context = "query \"" + text + "\" k " + std::to_string(k) +
                                   Describe(options) + " seed " + std::to_string(seed);
       ExpectSameTopK(index.TopK(*query, stats, k, options), SelectTopK(matches, k), context);
@@ -179,8 +183,9 @@ TEST(TextIndexTopKTest, EqualsExhaustivePathOnRandomCorporaAndQueries) {
 }
 
 TEST(TextIndexTopKTest, EqualsExhaustivePathWithStatisticsOfSeveralIndexes) {
-  // Statistics combined over a base and a delta: the block bounds computed
-  // with the base's own statistics do not apply; the field-wise ones must.
+  // Statistics combined over a base and a delta: the impacts computed with
+  // the base's own statistics hold only once rescaled by how much the
+  // average field lengths grew.
   const unsigned seed = std::random_device{}();
   std::mt19937 rng(seed);
   for (int round = 0; round < 6; ++round) {
@@ -194,7 +199,7 @@ TEST(TextIndexTopKTest, EqualsExhaustivePathWithStatisticsOfSeveralIndexes) {
       base.CollectStats(*query, &stats);
       delta.CollectStats(*query, &stats);
       const size_t k = 1 + rng() % 30;
-      const TopKOptions options = RandomOptions(rng, 3);
+      const TopKOptions options = RandomOptions(rng);
       const std::string context =
           "query \"" + text + "\"" + Describe(options) + " seed " + std::to_string(seed);
       const std::vector<ScoredDoc> base_matches = base.Match(*query, stats);
@@ -210,6 +215,76 @@ TEST(TextIndexTopKTest, EqualsExhaustivePathWithStatisticsOfSeveralIndexes) {
       auto allowed = [&bits](uint32_t doc) { return Allowed(bits, doc); };
       ExpectSameTopK(delta.TopK(*query, stats, k, bits, options),
                      SelectTopK(delta_matches, k, allowed), context + " delta bitmap");
+    }
+  }
+}
+
+TEST(TextIndexTopKTest, EqualsExhaustivePathWhenOtherStatisticsStretchTheBounds) {
+  // A delta of far longer descriptions grows the average description length
+  // several times, so the base's impacts need a large rescaling; statistics
+  // without any length in a field the index has words in leave no bound
+  // below 1.
+  const unsigned seed = std::random_device{}();
+  std::mt19937 rng(seed);
+  for (int round = 0; round < 4; ++round) {
+    const TextIndex base = RandomIndex(rng, 400 + rng() % 1500, 0, round % 2 == 0, 6);
+    const TextIndex delta = RandomIndex(rng, 300 + rng() % 300, 1'000'000, false, 400);
+    for (int q = 0; q < 40; ++q) {
+      const std::string text = RandomQueryText(rng);
+      absl::StatusOr<TextQuery> query = ParseTextQuery(text);
+      if (!query.ok()) continue;
+      QueryStats stats(base.options().fields.size(), query->words.size());
+      base.CollectStats(*query, &stats);
+      delta.CollectStats(*query, &stats);
+      QueryStats no_lengths = stats;
+      no_lengths.field_length_sums[kTourDescription] = 0;
+      const size_t k = 1 + rng() % 30;
+      const TopKOptions options = RandomOptions(rng);
+      const std::string context =
+          "query \"" + text + "\"" + Describe(options) + " seed " + std::to_string(seed);
+      ExpectSameTopK(base.TopK(*query, stats, k, options),
+                     SelectTopK(base.Match(*query, stats), k), context + " grown");
+      ExpectSameTopK(base.TopK(*query, no_lengths, k, options),
+                     SelectTopK(base.Match(*query, no_lengths), k), context + " no lengths");
+    }
+  }
+}
+
+TEST(TextIndexTopKTest, EqualScoresOfSeveralWordsGoToTheLowestKeptDocIds) {
+  // Many documents alike in a few groups: the k best are the lowest kept ids
+  // of the best groups, whatever rounds the thresholds take.
+  const unsigned seed = std::random_device{}();
+  std::mt19937 rng(seed);
+  absl::StatusOr<TextIndexBuilder> builder = TextIndexBuilder::Create(TextIndexOptions::Tours());
+  ASSERT_TRUE(builder.ok());
+  const char* const titles[] = {"sunset kayak", "sunset kayak tour", "kayak", "sunset"};
+  for (uint32_t doc = 0; doc < 6000; ++doc) {
+    const FieldText values[] = {{kTourTitle, titles[rng() % 4]},
+                                {kTourDescription, rng() % 3 == 0 ? "calm river kayak" : "calm river"}};
+    ASSERT_TRUE(builder->AddDocument(doc, values).ok());
+  }
+  const TextIndex index = std::move(*builder).Build();
+  for (const char* text : {"sunset kayak", "kayak", "kayak sun"}) {
+    absl::StatusOr<TextQuery> query = ParseTextQuery(text);
+    ASSERT_TRUE(query.ok());
+    QueryStats stats(index.options().fields.size(), query->words.size());
+    index.CollectStats(*query, &stats);
+    const std::vector<ScoredDoc> matches = index.Match(*query, stats);
+    for (int trial = 0; trial < 20; ++trial) {
+      const size_t k = std::vector<size_t>{1, 10, 100, 5000}[rng() % 4];
+      const TopKOptions options = RandomOptions(rng);
+      const uint32_t modulus = 2 + rng() % 5;
+      auto keep = [modulus](uint32_t doc) { return doc % modulus != 0; };
+      const std::string context = std::string("query \"") + text + "\" k " +
+                                  std::to_string(k) + Describe(options) + " keep all but 1/" +
+                                  std::to_string(modulus) + " seed " + std::to_string(seed);
+      ExpectSameTopK(index.TopK(*query, stats, k, options), SelectTopK(matches, k), context);
+      ExpectSameTopK(index.TopK(*query, stats, k, keep, options), SelectTopK(matches, k, keep),
+                     context + " predicate");
+      const std::vector<uint64_t> bits = AllowedBitmap(rng, 6000, keep);
+      auto allowed = [&bits](uint32_t doc) { return Allowed(bits, doc); };
+      ExpectSameTopK(index.TopK(*query, stats, k, bits, options),
+                     SelectTopK(matches, k, allowed), context + " bitmap");
     }
   }
 }
@@ -230,7 +305,7 @@ TEST(TextIndexTopKTest, EqualScoresGoToTheLowestDocIds) {
   ASSERT_TRUE(query.ok());
   QueryStats stats(index.options().fields.size(), 1);
   index.CollectStats(*query, &stats);
-  const TopKResult top = index.TopK(*query, stats, 10, TopKOptions{.window_log2 = 6});
+  const TopKResult top = index.TopK(*query, stats, 10, TopKOptions{.first_round_candidates = 1});
   EXPECT_EQ(top.total, 5000u);
   ASSERT_EQ(top.hits.size(), 10u);
   for (size_t i = 0; i < 10; ++i) EXPECT_EQ(top.hits[i].doc, 3 + 7 * i);
@@ -252,6 +327,10 @@ TEST(TextIndexTopKTest, TotalCountsOnlyKeptDocumentsAndZeroKOnlyCounts) {
   const TopKResult nothing_kept = index.TopK(*query, stats, 10, [](uint32_t) { return false; });
   EXPECT_EQ(nothing_kept.total, 0u);
   EXPECT_TRUE(nothing_kept.hits.empty());
+  // An empty bitmap allows no id (not every id).
+  const TopKResult nothing_allowed = index.TopK(*query, stats, 10, std::span<const uint64_t>());
+  EXPECT_EQ(nothing_allowed.total, 0u);
+  EXPECT_TRUE(nothing_allowed.hits.empty());
 }
 
 }  // namespace
