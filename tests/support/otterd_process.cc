@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -66,6 +67,8 @@ Otterd::~Otterd() {
     waitpid(pid_, nullptr, 0);
   }
   if (stdout_ != nullptr) fclose(stdout_);
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
 }
 
 std::string Otterd::Stderr() const {

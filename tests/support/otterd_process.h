@@ -20,8 +20,8 @@
 namespace otter::testing {
 
 // A running otterd on 127.0.0.1 port 0 and a unix socket in a temporary
-// folder, with `extra` arguments; killed (if still alive) and reaped on
-// destruction. The constructor returns once otterd reported its addresses.
+// folder, with `extra` arguments; killed (if still alive) and reaped, and
+// the folder removed, on destruction. The constructor returns once otterd reported its addresses.
 class Otterd {
  public:
   Otterd(std::string binary, std::vector<std::string> extra = {});
