@@ -75,11 +75,7 @@ absl::StatusOr<CatalogReadResult> ReadCatalog(PgConnection& conn, CatalogSink& s
   return result;
 }
 
-absl::StatusOr<absl::flat_hash_set<engine::Uuid>> FetchCatalogRows(PgConnection& conn, CatalogTable table,
-                                                                   absl::Span<const engine::Uuid> keys,
-                                                                   CatalogSink& sink) {
-  absl::flat_hash_set<engine::Uuid> found;
-  if (keys.empty()) return found;
+PgStatement CatalogFetchStatement(CatalogTable table, absl::Span<const engine::Uuid> keys) {
   // The uuid[] parameter in its text form: {k1,k2,...}.
   std::string array = "{";
   array.reserve(keys.size() * 37 + 2);
@@ -88,13 +84,17 @@ absl::StatusOr<absl::flat_hash_set<engine::Uuid>> FetchCatalogRows(PgConnection&
     array += keys[i].ToString();
   }
   array.push_back('}');
-  OTTER_ASSIGN_OR_RETURN(PgResult result,
-                         conn.ExecBinary(CatalogSelectSql(table, /*by_ids=*/true), {std::string_view(array)}));
+  return {.sql = CatalogSelectSql(table, /*by_ids=*/true), .params = {std::move(array)}, .binary_results = true};
+}
+
+absl::StatusOr<absl::flat_hash_set<engine::Uuid>> DecodeFetchedRows(const PgResult& result, CatalogTable table,
+                                                                    CatalogSink& sink) {
   const int columns = result.columns();
   if (columns != CatalogColumnCount(table)) {
     return absl::DataLossError(absl::StrCat(std::string(CatalogTableName(table)), ": the query returned ",
                                             columns, " columns, expected ", CatalogColumnCount(table)));
   }
+  absl::flat_hash_set<engine::Uuid> found;
   CatalogRowDecoder rows(sink);
   std::vector<Field> fields(static_cast<size_t>(columns));
   for (int r = 0; r < result.rows(); ++r) {

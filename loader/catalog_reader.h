@@ -64,12 +64,17 @@ struct CatalogReadResult {
 absl::StatusOr<CatalogReadResult> ReadCatalog(PgConnection& conn, CatalogSink& sink,
                                               const ProgressCallback& progress = nullptr);
 
-// Reads the current rows of `table` whose key is in `keys` (see
-// CatalogSelectSql) into `sink`, and returns the keys found: a key not
-// found has no row (deleted, or never existed). Runs in the caller's
-// transaction, if any. Errors as ReadCatalog's.
-absl::StatusOr<absl::flat_hash_set<engine::Uuid>> FetchCatalogRows(PgConnection& conn, CatalogTable table,
-                                                                   absl::Span<const engine::Uuid> keys,
-                                                                   CatalogSink& sink);
+// The statement that re-reads the current rows of `table` whose key is in
+// `keys` (see CatalogSelectSql), for PgConnection::ExecPipeline; its result
+// goes to DecodeFetchedRows.
+PgStatement CatalogFetchStatement(CatalogTable table, absl::Span<const engine::Uuid> keys);
+
+// Decodes the result of CatalogFetchStatement(table, …) into `sink` and
+// returns the keys found: a key not found has no row (deleted, or never
+// existed). Errors: a decoding error naming the column and row, or the
+// sink's first error.
+absl::StatusOr<absl::flat_hash_set<engine::Uuid>> DecodeFetchedRows(const PgResult& result,
+                                                                    CatalogTable table,
+                                                                    CatalogSink& sink);
 
 }  // namespace otter::loader

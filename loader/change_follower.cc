@@ -40,18 +40,12 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr char kListenSql[] = "LISTEN otter_changes";
-// The newest log row below a load's fence: the anchor after a bulk load.
-constexpr char kNewestBelowSql[] =
-    "SELECT xid, id FROM otter_change_log WHERE xid < $1::xid8 ORDER BY xid DESC, id DESC LIMIT 1";
-// After a CatchUp step, in one round trip: whether the anchor row ($1, $2)
-// is still there (true when there is none), and how long the first
-// committed row not applied yet (in log order, at or above the fence $3)
-// has waited, by the server's clock (NULL when none).
-constexpr char kCheckLogSql[] =
-    "SELECT $1::xid8 IS NULL OR EXISTS (SELECT 1 FROM otter_change_log WHERE xid = $1::xid8 AND id = $2::bigint), "
-    "(SELECT (extract(epoch FROM clock_timestamp() - changed_at) * 1000)::bigint FROM otter_change_log "
-    "  WHERE xid >= $3::xid8 ORDER BY xid, id LIMIT 1)";
-constexpr char kPruneSql[] = "SELECT otter_change_log_prune($1::xid8)";
+// Records the consumer $1's position: the fence $2, or before a bulk load
+// the server's current fence (at most the fence the load will take).
+constexpr char kAdvanceSql[] = "SELECT otter_change_consumer_advance($1, $2::xid8)";
+constexpr char kRegisterSql[] = "SELECT otter_change_consumer_advance($1, pg_snapshot_xmin(pg_current_snapshot()))";
+constexpr char kPruneSql[] = "SELECT otter_change_log_prune()";
+constexpr size_t kMaxConsumerName = 200;  // otter_change_consumers_name_check
 
 // A conninfo value, single-quoted with \ and ' escaped.
 std::string Quoted(std::string_view value) {
@@ -127,18 +121,6 @@ class ChangeFollower::Loop {
   bool WaitForAsOf(uint64_t position, milliseconds timeout) const;
 
  private:
-  // A change-log row, by its primary key.
-  struct LogRow {
-    uint64_t xid = 0;
-    int64_t id = 0;
-  };
-
-  // What kCheckLogSql tells after a CatchUp step.
-  struct LogCheck {
-    bool anchor_retained = true;
-    std::optional<int64_t> pending_age_ms;
-  };
-
   // What other threads read; guarded by mu_.
   struct Shared {
     FollowerState state = FollowerState::kLoading;
@@ -165,9 +147,12 @@ class ChangeFollower::Loop {
   void ScheduleCatchUp();
   void ArmSafetyTimer();
   void ArmPruneTimer();
-  void Prune();
-  absl::StatusOr<std::optional<LogRow>> NewestRowBelow(uint64_t fence);
-  absl::StatusOr<LogCheck> CheckLog(uint64_t fence);
+  // Records this follower's position in otter_change_consumers: `fence`,
+  // or the server's current fence when nullopt (before a bulk load); then,
+  // when `prune`, prunes the log. Does nothing when prune_interval is 0. A
+  // failure is counted and logged; returns false only when it broke the
+  // follower's own connection (handled by Fail()).
+  bool Record(std::optional<uint64_t> fence, bool prune);
   void PublishSnapshot(std::shared_ptr<const engine::Snapshot> snapshot, std::vector<engine::Uuid> users,
                        bool full_load);
   void SetState(FollowerState state, std::string detail);
@@ -199,13 +184,13 @@ class ChangeFollower::Loop {
   bool connected_before_ = false;
   bool has_snapshot_ = false;
   bool debounce_pending_ = false;
+  Clock::time_point last_catch_up_;  // when the last catch-up started
   milliseconds backoff_;
   // Set while a bulk load is due (the first, or a reload): why.
   std::optional<std::string> load_reason_ = "start";
   std::unique_ptr<engine::EngineWriter> writer_;
   std::unique_ptr<EngineFeed> feed_;  // feeds writer_
   ChangeCursor cursor_;
-  std::optional<LogRow> anchor_;
 
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;  // as_of advanced, or the thread ended
@@ -231,6 +216,11 @@ absl::Status ChangeFollower::Loop::Start() {
   if (o.prune_interval.count() < 0) return absl::InvalidArgumentError("prune_interval must not be negative");
   if (o.batch_rows <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("batch_rows must be positive, got ", o.batch_rows));
+  }
+  if (o.prune_interval.count() > 0 && (o.consumer_name.empty() || o.consumer_name.size() > kMaxConsumerName)) {
+    return absl::InvalidArgumentError(absl::StrCat("consumer_name must have 1 to ", kMaxConsumerName,
+                                                   " characters while prune_interval is set, got ",
+                                                   o.consumer_name.size()));
   }
   OTTER_ASSIGN_OR_RETURN(conninfo_, FollowerConninfo(o.conninfo, "conninfo", o.application_name));
   if (!o.prune_conninfo.empty()) {
@@ -367,6 +357,8 @@ bool ChangeFollower::Loop::Load(std::string reason) {
   SetDetail(absl::StrCat("bulk load (", reason, ")"));
   Log(FollowerLogLevel::kInfo, "load_start", {{"reason", reason}});
   const Clock::time_point start = Clock::now();
+  // Live replicas must not prune past the fence this load is about to take.
+  if (!Record(std::nullopt, /*prune=*/false)) return false;
   auto writer = std::make_unique<engine::EngineWriter>(options_.writer);
   auto feed = std::make_unique<EngineFeed>(*writer);
   const ProgressCallback progress = [this](const TableProgress& p) {
@@ -381,11 +373,6 @@ bool ChangeFollower::Loop::Load(std::string reason) {
   absl::StatusOr<CatalogReadResult> load = ReadCatalog(*conn_, *feed, progress);
   if (!load.ok()) {
     Fail(load.status(), "load_failed");
-    return false;
-  }
-  absl::StatusOr<std::optional<LogRow>> anchor = NewestRowBelow(load->fence);
-  if (!anchor.ok()) {
-    Fail(anchor.status(), "load_failed");
     return false;
   }
   const Clock::time_point publish_start = Clock::now();
@@ -405,7 +392,6 @@ bool ChangeFollower::Loop::Load(std::string reason) {
   feed_ = std::move(feed);  // before writer_: the old feed refers to the old writer
   writer_ = std::move(writer);
   cursor_ = ChangeCursor::At(load->fence);
-  anchor_ = *anchor;
   load_reason_.reset();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -418,7 +404,7 @@ bool ChangeFollower::Loop::Load(std::string reason) {
   Log(FollowerLogLevel::kInfo, "load_done",
       {{"reason", reason}, {"rows", absl::StrCat(rows)}, {"seconds", Seconds(seconds)},
        {"index_seconds", Seconds(index_seconds)}, {"as_of", absl::StrCat(load->fence)}});
-  return true;
+  return Record(cursor_.fence, /*prune=*/true);
 }
 
 bool ChangeFollower::Loop::CatchUpAll() {
@@ -429,23 +415,16 @@ bool ChangeFollower::Loop::CatchUpAll() {
       Fail(step.status(), "catch_up_failed");
       return false;
     }
+    if (step->pruned) {
+      Log(FollowerLogLevel::kWarn, "reload", {{"reason", "pruned"}, {"fence", absl::StrCat(cursor_.fence)}});
+      return Load("the change log was pruned past this follower's position");
+    }
     if (step->reload_required) {
       std::vector<std::string> tables;
       for (CatalogTable t : step->keys.truncated) tables.emplace_back(CatalogTableName(t));
       std::sort(tables.begin(), tables.end());
       Log(FollowerLogLevel::kWarn, "reload", {{"reason", "truncated"}, {"tables", absl::StrJoin(tables, ",")}});
       return Load(absl::StrCat("truncated: ", absl::StrJoin(tables, ", ")));
-    }
-    // After the step's snapshot: a prune committed before it shows here.
-    absl::StatusOr<LogCheck> check = CheckLog(step->cursor.fence);
-    if (!check.ok()) {
-      Fail(check.status(), "catch_up_failed");
-      return false;
-    }
-    if (!check->anchor_retained) {
-      Log(FollowerLogLevel::kWarn, "reload",
-          {{"reason", "pruned"}, {"anchor_xid", absl::StrCat(anchor_->xid)}, {"anchor_id", absl::StrCat(anchor_->id)}});
-      return Load("the change log was pruned past this follower's position");
     }
     if (step->log_rows > 0 || step->cursor.fence != cursor_.fence) {
       absl::StatusOr<std::shared_ptr<const engine::Snapshot>> snapshot = writer_->Publish(step->cursor.fence);
@@ -456,7 +435,6 @@ bool ChangeFollower::Loop::CatchUpAll() {
         return false;
       }
       cursor_ = step->cursor;
-      if (step->log_rows > 0) anchor_ = LogRow{cursor_.last_xid, cursor_.last_id};
       {
         std::lock_guard<std::mutex> lock(mu_);
         ++shared_.counters.catch_ups;
@@ -470,7 +448,7 @@ bool ChangeFollower::Loop::CatchUpAll() {
     if (step->caught_up) {
       std::lock_guard<std::mutex> lock(mu_);
       shared_.lag_since.reset();
-      if (check->pending_age_ms) shared_.lag_since = Clock::now() - milliseconds(*check->pending_age_ms);
+      if (step->pending_age_ms) shared_.lag_since = Clock::now() - milliseconds(*step->pending_age_ms);
       break;
     }
   }
@@ -479,6 +457,7 @@ bool ChangeFollower::Loop::CatchUpAll() {
 }
 
 void ChangeFollower::Loop::FollowCatchUp() {
+  last_catch_up_ = Clock::now();
   if (!CatchUpAll()) return;
   ArmSafetyTimer();
   // The catch-up's queries may have read notifications into libpq's queue.
@@ -558,7 +537,9 @@ bool ChangeFollower::Loop::DrainNotifications() {
 void ChangeFollower::Loop::ScheduleCatchUp() {
   if (debounce_pending_) return;
   debounce_pending_ = true;
-  debounce_timer_.expires_after(options_.debounce);
+  // At most one catch-up per `debounce`: at once after a quiet spell, else
+  // once `debounce` has passed since the last one started.
+  debounce_timer_.expires_at(last_catch_up_ + options_.debounce);
   debounce_timer_.async_wait([this, generation = generation_](const boost::system::error_code& ec) {
     if (generation != generation_) return;
     debounce_pending_ = false;
@@ -577,87 +558,73 @@ void ChangeFollower::Loop::ArmPruneTimer() {
   if (options_.prune_interval.count() == 0) return;
   prune_timer_.expires_after(options_.prune_interval);
   prune_timer_.async_wait([this, generation = generation_](const boost::system::error_code& ec) {
-    if (!ec && generation == generation_) Prune();
+    if (ec || generation != generation_) return;
+    if (!Record(cursor_.fence, /*prune=*/true)) return;
+    // Queries on the listening connection may have read notifications.
+    if (prune_conninfo_.empty() && options_.listen && !DrainNotifications()) return;
+    ArmPruneTimer();
   });
 }
 
-void ChangeFollower::Loop::Prune() {
-  if (anchor_) {
-    const bool own_connection = !prune_conninfo_.empty();
-    absl::Status status;
-    if (own_connection && !prune_conn_) {
-      absl::StatusOr<PgConnection> conn = PgConnection::Connect(prune_conninfo_);
-      if (conn.ok()) {
-        prune_conn_.emplace(*std::move(conn));
-        PQsetNoticeProcessor(prune_conn_->get(), &Loop::OnNotice, this);
-      } else {
-        status = conn.status();
-      }
-    }
-    const std::string below = absl::StrCat(anchor_->xid);
-    int64_t deleted = 0;
-    if (status.ok()) {
-      absl::StatusOr<PgResult> r = (own_connection ? *prune_conn_ : *conn_).Exec(kPruneSql, {below});
-      if (!r.ok()) {
-        status = r.status();
-      } else if (r->rows() != 1 || !absl::SimpleAtoi(std::string(r->Get(0, 0)), &deleted)) {
-        status = absl::DataLossError("otter_change_log_prune returned no row count");
-      }
-    }
-    if (status.ok()) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++shared_.counters.prunes;
-        shared_.counters.pruned_rows += static_cast<uint64_t>(deleted);
-      }
-      Log(FollowerLogLevel::kDebug, "prune", {{"below", below}, {"rows", absl::StrCat(deleted)}});
+bool ChangeFollower::Loop::Record(std::optional<uint64_t> fence, bool prune) {
+  if (options_.prune_interval.count() == 0) return true;
+  const bool separate = !prune_conninfo_.empty();
+  absl::Status status;
+  if (separate && !prune_conn_) {
+    absl::StatusOr<PgConnection> conn = PgConnection::Connect(prune_conninfo_);
+    if (conn.ok()) {
+      prune_conn_.emplace(*std::move(conn));
+      PQsetNoticeProcessor(prune_conn_->get(), &Loop::OnNotice, this);
     } else {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++shared_.counters.prune_failures;
-      }
-      Log(FollowerLogLevel::kWarn, "prune_failed", {{"below", below}, {"error", std::string(status.message())}});
-      if (own_connection) {
-        prune_conn_.reset();
-      } else if (!conn_->ok()) {
-        Fail(status, "connection_lost");
-        return;
-      }
+      status = conn.status();
     }
   }
-  ArmPruneTimer();
-}
-
-absl::StatusOr<std::optional<ChangeFollower::Loop::LogRow>> ChangeFollower::Loop::NewestRowBelow(uint64_t fence) {
-  const std::string bound = absl::StrCat(fence);
-  OTTER_ASSIGN_OR_RETURN(PgResult r, conn_->Exec(kNewestBelowSql, {bound}));
-  if (r.rows() == 0) return std::nullopt;
-  LogRow row;
-  if (!absl::SimpleAtoi(std::string(r.Get(0, 0)), &row.xid) || !absl::SimpleAtoi(std::string(r.Get(0, 1)), &row.id)) {
-    return absl::DataLossError("otter_change_log: unreadable xid or id");
+  const std::string position = fence ? absl::StrCat(*fence) : "current fence";
+  std::vector<PgStatement> statements;
+  if (fence) {
+    statements.push_back({.sql = kAdvanceSql, .params = {options_.consumer_name, position}});
+  } else {
+    statements.push_back({.sql = kRegisterSql, .params = {options_.consumer_name}});
   }
-  return row;
-}
-
-absl::StatusOr<ChangeFollower::Loop::LogCheck> ChangeFollower::Loop::CheckLog(uint64_t fence) {
-  const std::string xid = anchor_ ? absl::StrCat(anchor_->xid) : "";
-  const std::string id = anchor_ ? absl::StrCat(anchor_->id) : "";
-  const std::string from = absl::StrCat(fence);
-  const PgConnection::Param none = std::nullopt;
-  OTTER_ASSIGN_OR_RETURN(PgResult r, conn_->Exec(kCheckLogSql, {anchor_ ? PgConnection::Param(xid) : none,
-                                                                anchor_ ? PgConnection::Param(id) : none,
-                                                                PgConnection::Param(from)}));
-  if (r.rows() != 1 || r.columns() != 2) return absl::DataLossError("otter_change_log: the log check returned no row");
-  LogCheck check;
-  check.anchor_retained = r.Get(0, 0) == "t";
-  if (!r.IsNull(0, 1)) {
-    int64_t age_ms = 0;
-    if (!absl::SimpleAtoi(std::string(r.Get(0, 1)), &age_ms)) {
-      return absl::DataLossError("otter_change_log: unreadable age of a pending change");
+  if (prune) statements.push_back({.sql = kPruneSql});
+  uint64_t recorded = 0;
+  int64_t deleted = 0;
+  if (status.ok()) {
+    // One round trip, one implicit transaction.
+    absl::StatusOr<std::vector<PgResult>> r = (separate ? *prune_conn_ : *conn_).ExecPipeline(statements);
+    if (!r.ok()) {
+      status = r.status();
+    } else if ((*r)[0].rows() != 1 || !absl::SimpleAtoi(std::string((*r)[0].Get(0, 0)), &recorded) ||
+               (prune && ((*r)[1].rows() != 1 || !absl::SimpleAtoi(std::string((*r)[1].Get(0, 0)), &deleted)))) {
+      status = absl::DataLossError("otter_change_consumer_advance or otter_change_log_prune returned no value");
     }
-    check.pending_age_ms = std::max<int64_t>(0, age_ms);
   }
-  return check;
+  if (!status.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++shared_.counters.prune_failures;
+    }
+    Log(FollowerLogLevel::kWarn, "prune_failed",
+        {{"consumer", options_.consumer_name}, {"position", position}, {"error", std::string(status.message())}});
+    if (separate) {
+      prune_conn_.reset();
+    } else if (!conn_->ok()) {
+      Fail(status, "connection_lost");
+      return false;
+    }
+    return true;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shared_.prune_below = recorded;
+    if (prune) {
+      ++shared_.counters.prunes;
+      shared_.counters.pruned_rows += static_cast<uint64_t>(deleted);
+    }
+  }
+  Log(FollowerLogLevel::kDebug, prune ? "prune" : "position_recorded",
+      {{"consumer", options_.consumer_name}, {"position", absl::StrCat(recorded)}, {"rows", absl::StrCat(deleted)}});
+  return true;
 }
 
 void ChangeFollower::Loop::PublishSnapshot(std::shared_ptr<const engine::Snapshot> snapshot,
@@ -670,7 +637,6 @@ void ChangeFollower::Loop::PublishSnapshot(std::shared_ptr<const engine::Snapsho
     shared_.state = FollowerState::kReady;
     shared_.detail = "following";
     shared_.as_of = snapshot->as_of();
-    shared_.prune_below = anchor_ ? anchor_->xid : 0;
     ++shared_.counters.publishes;
     shared_.counters.rejected_traits = feed_->rejected_traits();
   }

@@ -22,10 +22,13 @@
 // (posix::stream_descriptor::async_wait, not a sleeping poll); then
 // PQconsumeInput and PQnotifies read the notifications. The wait is re-armed
 // before the socket is read, and libpq's queue is drained again after every
-// catch-up (its queries may have absorbed notifications), so none is left
-// unseen. A notification starts a catch-up after `debounce` (a burst of
-// commits becomes one batch); a safety timer starts one `safety_interval`
-// after the last, so a missed notification only delays a change.
+// catch-up and every prune on this connection (their queries may have
+// absorbed notifications), so none is left unseen. A notification starts a
+// catch-up at once, or, within `debounce` of the start of the previous one,
+// when that time is up: a burst of commits becomes a few batches, and a
+// lone commit waits for nothing. A safety timer starts one
+// `safety_interval` after the last, so a missed notification only delays a
+// change.
 //
 // The fence. A catch-up calls CatchUp() until it is caught up and publishes
 // a Snapshot after each step with the step's cursor fence as `as_of`
@@ -33,9 +36,10 @@
 // rows in the EngineWriter unpublished and the cursor where it was; the
 // next attempt re-reads the same keys from the same cursor and re-fetches
 // their current rows, so publishing only cursors whose step finished is
-// enough (replays are harmless). A TRUNCATE (reload_required) or a failed
-// Publish() makes the follower bulk-load again into a fresh EngineWriter,
-// published when complete; the old Snapshot serves meanwhile.
+// enough (replays are harmless). A TRUNCATE or a log pruned past the cursor
+// (CatchUpResult::reload_required) or a failed Publish() makes the follower
+// bulk-load again into a fresh EngineWriter, published when complete; the
+// old Snapshot serves meanwhile.
 //
 // Connection loss (the backend terminated, a server restart, the network):
 // any failed query or connect, a socket error, or PQconsumeInput failing
@@ -48,28 +52,34 @@
 // detail says why and the step is retried. After a reconnect the log still
 // holds the rows the follower needs, unless they were pruned:
 //
-// Pruning, and the anchor. The follower keeps an anchor: the last log row
-// it applied (or, after a load, the newest row below the load's fence). It
-// prunes only below the anchor's xid (every `prune_interval`, with
-// otter_change_log_prune), so the anchor row stays. A prune removes every
-// row below some xid; one that removed a row the follower still needs
-// (xid >= the anchor's) removed the anchor too. So after each CatchUp step
-// the follower checks that the anchor row is still there; if not, it
-// reloads. The check follows the step's snapshot, so a prune committed
-// before that snapshot is seen. With several replicas on one database,
-// disable pruning in them and prune with the smallest of their
-// Status().prune_below. Until the follower knows an anchor (the log was
-// empty below its load fence and nothing has changed since), pruning past
-// it cannot be detected; it prunes nothing then.
+// The persisted position, and pruning. The follower is a consumer of the
+// log named `consumer_name` (sql/changes.sql). Every `prune_interval`, and
+// right after each bulk load, it records its cursor's fence in
+// otter_change_consumers (otter_change_consumer_advance) and then runs
+// otter_change_log_prune(), which deletes only the rows below the smallest
+// position of the consumers that reported within the last hour: several
+// replicas on one database each prune, and none removes what another live
+// one still needs. Before a bulk load it registers with the server's
+// current fence, which is at most the fence the load takes, so that
+// others do not prune past a load under way. These run on the
+// prune_conninfo connection (a role granted otter_writer), or on the
+// follower's own; a failure is counted and logged, never fatal. A follower
+// that does not record (prune_interval 0, or a read-only role) does not
+// hold the log back.
+//
+// Pruned past. A consumer silent for longer than the hour no longer holds
+// the log back, so a follower that comes back (or never recorded) may miss
+// rows. Each CatchUp step reads the log's horizon (how far it was pruned)
+// in the step's own snapshot; when it exceeds the cursor's fence, the step
+// applies nothing and the follower bulk-loads again instead.
 //
 // Lag. Status().lag_ms is how long the oldest known-but-unapplied change
-// has waited. After each catch-up the follower reads, in the same round
-// trip as the anchor check, the age (by the server's clock) of the first
-// committed log row in (xid, id) order that it has not applied: one at or
-// above its fence, held back by an older transaction still running, or
-// committed since the catch-up's snapshot. A notification received while
-// no change is known counts from its arrival; a lost connection counts from
-// the loss (changes may be waiting). 0 when nothing is known to be pending.
+// has waited. Each CatchUp step reads, in the same statement as the log
+// rows, the age (by the server's clock) of the first committed log row at
+// or above its fence: one held back by an older transaction still running.
+// A notification received while no change is known counts from its
+// arrival; a lost connection counts from the loss (changes may be waiting).
+// 0 when nothing is known to be pending.
 //
 // Thread safety: Start() and Stop() from one thread (the owner's);
 // Status() and WaitForAsOf() from any thread. Callbacks run on the
@@ -122,7 +132,8 @@ struct ChangeFollowerOptions {
   // application_name (below), connect_timeout and TCP keepalives.
   std::string conninfo;
   std::string application_name = "otterd-follower";
-  // Wait after a notification before catching up.
+  // The shortest time between the starts of two catch-ups that
+  // notifications start.
   std::chrono::milliseconds debounce{2};
   // A catch-up runs at the latest this long after the previous one.
   std::chrono::milliseconds safety_interval{1000};
@@ -130,10 +141,14 @@ struct ChangeFollowerOptions {
   // one twice as long, at most reconnect_max.
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{10000};
-  // How often to prune the log below the anchor; 0 never prunes.
+  // How often to record the position and prune the log (see above); 0
+  // does neither.
   std::chrono::milliseconds prune_interval{10000};
-  // Where to prune: a role allowed to run otter_change_log_prune(). Empty:
-  // the follower's own connection.
+  // This follower's name in otter_change_consumers, 1 to 200 characters;
+  // each replica of a database needs its own.
+  std::string consumer_name = "otterd";
+  // Where to record and prune: a role granted otter_writer. Empty: the
+  // follower's own connection.
   std::string prune_conninfo;
   // LISTEN for notifications. When false only the safety timer wakes the
   // follower (for tests of a missed notification).
@@ -155,7 +170,7 @@ struct FollowerCounters {
   uint64_t reloads = 0;          // bulk loads after the first
   uint64_t prunes = 0;           // otter_change_log_prune calls that succeeded
   uint64_t pruned_rows = 0;      // rows they deleted
-  uint64_t prune_failures = 0;
+  uint64_t prune_failures = 0;   // failed position records or prunes
   uint64_t rejected_traits = 0;  // trait objects the current engine refused (EngineFeed)
   double last_load_seconds = 0;  // the last bulk load, to its Snapshot published
   int64_t last_load_rows = 0;
@@ -165,8 +180,8 @@ struct FollowerStatus {
   FollowerState state = FollowerState::kLoading;
   uint64_t as_of = 0;   // the published Snapshot's position (0 before one)
   int64_t lag_ms = 0;   // see "Lag" above
-  // The xid below which this follower allows the log to be pruned (its
-  // anchor); 0 when it knows none.
+  // This follower's position as otter_change_consumers last stored it:
+  // the log may be pruned below it. 0 before the first record.
   uint64_t prune_below = 0;
   std::string detail;   // why loading or degraded; what it is doing
   FollowerCounters counters;
@@ -185,7 +200,9 @@ class ChangeFollower {
   // unreachable database is retried with backoff (Status() says why).
   // Returns kInvalidArgument naming the option for invalid options (an
   // empty or unparsable conninfo, non-positive intervals, reconnect_max <
-  // reconnect_min, batch_rows <= 0), kFailedPrecondition when called twice.
+  // reconnect_min, batch_rows <= 0, a consumer_name empty or longer than
+  // 200 characters while prune_interval is set), kFailedPrecondition when
+  // called twice.
   absl::Status Start();
 
   // Cancels what runs (a query is cancelled on the server), joins the

@@ -8,7 +8,8 @@
 //   ChangeCursor cursor = ChangeCursor::At(load.fence);
 //   for (;;) {                     // on a notification, or a safety timer
 //     OTTER_ASSIGN_OR_RETURN(CatchUpResult r, CatchUp(conn, cursor, sink));
-//     cursor = r.cursor;           // persist it; as_of = cursor.fence
+//     if (r.reload_required) ...   // bulk-load again
+//     cursor = r.cursor;           // as_of = cursor.fence
 //     if (r.caught_up) break;
 //   }
 //
@@ -31,6 +32,17 @@
 // database's state. Rows are re-read in the same REPEATABLE READ snapshot as
 // the log rows, so one catch-up applies one consistent state.
 //
+// Pruning: otter_change_log_prune() deletes the rows below some bound and
+// raises otter_change_log_horizon.pruned_below to it in one transaction.
+// Each step reads the horizon in the snapshot it reads the log with; above
+// the cursor's fence, rows the cursor still needs may be gone, and the step
+// asks for a reload instead of applying an incomplete log.
+//
+// Round trips: a step costs two. The first opens the transaction and reads
+// the batch, the horizon and the lag in one statement; the second fetches
+// the changed rows of every table and commits. Both are libpq pipelines
+// (PgConnection::ExecPipeline).
+//
 // The cursor's fence is the engine's applied position (`as_of`) for
 // read-your-writes: see otter_change_position() in sql/changes.sql.
 //
@@ -39,6 +51,7 @@
 // (LISTEN, readiness waits) is the caller's: these calls block.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -85,21 +98,6 @@ struct ChangedKeys {
   void Merge(const ChangedKeys& other);
 };
 
-struct ChangeBatch {
-  ChangedKeys keys;
-  ChangeCursor cursor;     // the position after this batch
-  int64_t log_rows = 0;    // log rows read
-  bool caught_up = false;  // no row below the fence is left unread
-};
-
-// Reads up to `max_rows` (> 0) log rows after `cursor` and below the current
-// fence, in (xid, id) order, in one statement (one snapshot). The returned
-// cursor has moved past them; its fence is the current fence when caught
-// up, else the xid of the last row read (every smaller xid has been read).
-// The fence never moves backwards. Errors: the database's; kDataLoss for a
-// log row that does not decode.
-absl::StatusOr<ChangeBatch> ReadChangeBatch(PgConnection& conn, const ChangeCursor& cursor, int max_rows);
-
 // Receives the re-fetched state of changed keys: the CatalogSink calls for
 // keys that have a row (upserts), these for keys that have none.
 class ChangeSink : public CatalogSink {
@@ -113,26 +111,35 @@ class ChangeSink : public CatalogSink {
   virtual absl::Status OnUserTraitsDeleted(const engine::Uuid& user_id) = 0;
 };
 
-// Re-reads the current rows of `keys` (personality types, leaders, tours,
-// schedules, users, in that order) into `sink`, and reports the keys with
-// no row as deletions. Runs in the caller's transaction, if any. Errors as
-// FetchCatalogRows', or the sink's.
-absl::Status FetchChangedRows(PgConnection& conn, const ChangedKeys& keys, ChangeSink& sink);
-
 struct CatchUpResult {
-  ChangeCursor cursor;     // persist it once the sink's changes are applied
-  ChangedKeys keys;        // what was re-fetched
-  int64_t log_rows = 0;
-  bool caught_up = false;  // call again at once when false
-  // A followed table was truncated: reload everything (keys.truncated).
+  // The position after this step: apply the sink's changes, then move to
+  // it. The fence is the current fence when caught up, else the xid of the
+  // last row read (every smaller xid has been read); it never moves
+  // backwards. Unchanged when a reload is required.
+  ChangeCursor cursor;
+  ChangedKeys keys;        // what the log named (and was re-fetched)
+  int64_t log_rows = 0;    // log rows read
+  bool caught_up = false;  // no row below the fence is left unread; else call again at once
+  // Reload everything: a followed table was truncated (keys.truncated), or
+  // the log was pruned past the cursor (`pruned`). Nothing was fetched.
   bool reload_required = false;
+  bool pruned = false;
+  // How long (by the server's clock) the first committed log row at or
+  // above the step's snapshot fence has waited: a change that an older
+  // transaction still running holds back. nullopt when there is none.
+  std::optional<int64_t> pending_age_ms;
 };
 
-// One step of change following: in one REPEATABLE READ READ ONLY
-// transaction on `conn` (which must not be inside one), ReadChangeBatch
-// then FetchChangedRows. The sink's changes and the returned cursor belong
-// together: apply both or neither. Errors: as the two steps'; the
-// transaction is rolled back and `cursor` is still the one to resume from.
+// One step of change following, in one REPEATABLE READ READ ONLY
+// transaction on `conn` (which must not be inside one): reads up to
+// `max_rows` (> 0) log rows after `cursor` and below the current fence, in
+// (xid, id) order, then re-reads the current rows of the keys they name
+// into `sink` (personality types, leaders, tours, schedules, users, in that
+// order), reporting keys with no row as deletions. The sink's changes and
+// the returned cursor belong together: apply both or neither. Errors: the
+// database's; kDataLoss for a log or catalog row that does not decode;
+// kInvalidArgument for max_rows <= 0; the sink's. The transaction is then
+// rolled back and `cursor` is still the one to resume from.
 absl::StatusOr<CatchUpResult> CatchUp(PgConnection& conn, const ChangeCursor& cursor, ChangeSink& sink,
                                       int max_rows = 10000);
 

@@ -1,7 +1,11 @@
 #include "loader/pg_connection.h"
 
+#include <poll.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/strings/cord.h"
 #include "absl/types/optional.h"
@@ -79,6 +83,94 @@ absl::StatusOr<PgResult> PgConnection::ExecParams(const std::string& sql,
   }
   return Check(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
                             values.data(), nullptr, nullptr, result_format));
+}
+
+absl::StatusOr<std::vector<PgResult>> PgConnection::ExecPipeline(const std::vector<PgStatement>& statements) {
+  if (PQenterPipelineMode(conn_.get()) != 1) return ConnectionError("cannot enter pipeline mode");
+  size_t queued = 0;
+  const absl::Status status = SendPipeline(statements, &queued);
+  absl::StatusOr<std::vector<PgResult>> results = ReadPipeline(queued);
+  if (PQexitPipelineMode(conn_.get()) != 1 && results.ok()) {
+    results = ConnectionError("cannot leave pipeline mode");
+  }
+  if (!status.ok()) return status;
+  return results;
+}
+
+absl::Status PgConnection::SendPipeline(const std::vector<PgStatement>& statements, size_t* queued) {
+  PGconn* conn = conn_.get();
+  // Non-blocking while sending: a blocking send could wait for the server
+  // to read while the server waits for us to read its results.
+  if (PQsetnonblocking(conn, 1) != 0) return ConnectionError("cannot send without blocking");
+  absl::Status status;
+  std::vector<const char*> values;
+  for (const PgStatement& statement : statements) {
+    values.clear();
+    for (const std::optional<std::string>& p : statement.params) values.push_back(p ? p->c_str() : nullptr);
+    if (PQsendQueryParams(conn, statement.sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                          nullptr, nullptr, statement.binary_results ? 1 : 0) != 1) {
+      status = ConnectionError("sending a pipelined statement failed");
+      break;
+    }
+    ++*queued;
+  }
+  if (PQpipelineSync(conn) != 1) {
+    if (status.ok()) status = ConnectionError("sending a pipeline's sync point failed");
+  }
+  // Send what is buffered, reading what the server sends meanwhile into
+  // libpq's buffer.
+  for (int pending = PQflush(conn); pending != 0 && status.ok(); pending = PQflush(conn)) {
+    if (pending < 0) {
+      status = ConnectionError("sending a pipeline failed");
+      break;
+    }
+    pollfd fd{PQsocket(conn), POLLIN | POLLOUT, 0};
+    if (poll(&fd, 1, -1) < 0) {
+      if (errno != EINTR) {
+        status = absl::UnavailableError(absl::StrCat("waiting on the connection: ", std::strerror(errno)));
+      }
+      continue;
+    }
+    if ((fd.revents & (POLLIN | POLLERR | POLLHUP)) != 0 && PQconsumeInput(conn) == 0) {
+      status = ConnectionError("sending a pipeline failed");
+    }
+  }
+  if (PQsetnonblocking(conn, 0) != 0 && status.ok()) status = ConnectionError("cannot return to blocking mode");
+  return status;
+}
+
+absl::StatusOr<std::vector<PgResult>> PgConnection::ReadPipeline(size_t count) {
+  PGconn* conn = conn_.get();
+  std::vector<PgResult> results;
+  results.reserve(count);
+  absl::Status first;
+  for (size_t i = 0; i < count; ++i) {
+    PGresult* raw = PQgetResult(conn);
+    if (raw == nullptr) return ConnectionError("a pipelined statement returned no result");
+    if (PQresultStatus(raw) == PGRES_PIPELINE_ABORTED) {
+      PQclear(raw);  // skipped after an earlier error
+    } else if (absl::StatusOr<PgResult> result = Check(raw); result.ok()) {
+      results.push_back(*std::move(result));
+    } else if (first.ok()) {
+      first = result.status();
+    }
+    // A null ends each statement's results.
+    if (PGresult* extra = PQgetResult(conn); extra != nullptr) {
+      PQclear(extra);
+      return ConnectionError("a pipelined statement returned more than one result");
+    }
+  }
+  PGresult* sync = PQgetResult(conn);
+  const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+  PQclear(sync);
+  if (!synced) return ConnectionError("a pipeline ended without its sync point");
+  if (!first.ok()) return first;
+  return results;
+}
+
+absl::Status PgConnection::ConnectionError(std::string_view what) const {
+  return absl::UnavailableError(absl::StrCat(std::string(what), ": ",
+                                             absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn_.get()))));
 }
 
 absl::Status PgConnection::CopyOut(const std::string& sql,

@@ -7,8 +7,12 @@
 //   OTTER_ASSIGN_OR_RETURN(PgResult r, conn.Exec("SELECT $1::int + 1", {"41"}));
 //   std::string_view answer = r.Get(0, 0);  // "42"
 //
+// ExecPipeline sends several statements at once (libpq's pipeline mode), so
+// that they cost one network round trip instead of one each.
+//
 // Thread safety: a PgConnection is used by one thread at a time.
 
+#include <cstddef>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -51,6 +55,13 @@ class PgResult {
   std::unique_ptr<PGresult, Clear> result_;
 };
 
+// One statement of a pipeline (PgConnection::ExecPipeline).
+struct PgStatement {
+  std::string sql{};  // exactly one statement; $1..$n take `params`
+  std::vector<std::optional<std::string>> params{};  // text form; nullopt is SQL NULL
+  bool binary_results = false;  // every result column in binary form, as ExecBinary
+};
+
 class PgConnection {
  public:
   // A query parameter in text form; nullopt is SQL NULL.
@@ -74,6 +85,15 @@ class PgConnection {
   // form (PostgreSQL's send functions: what a binary COPY carries per
   // field), so that the loader's COPY decoders read it. Parameters stay text.
   absl::StatusOr<PgResult> ExecBinary(const std::string& sql, const std::vector<Param>& params);
+
+  // Sends `statements` in pipeline mode followed by one sync point, so that
+  // together they cost one network round trip, and returns their results in
+  // order. The server runs them one after the other, in one implicit
+  // transaction unless they hold BEGIN / COMMIT themselves. The first
+  // statement that fails makes the server skip the rest: its error is
+  // returned (as Exec would). The connection is back in its ordinary mode
+  // afterwards, unless it broke (kUnavailable). Must not be called in a COPY.
+  absl::StatusOr<std::vector<PgResult>> ExecPipeline(const std::vector<PgStatement>& statements);
 
   // Runs `sql`, a `COPY ... TO STDOUT` statement (COPY takes no
   // parameters), and passes each chunk of data the server sends to
@@ -104,6 +124,14 @@ class PgConnection {
                                       int result_format);
   // Reads the results that follow a finished COPY; returns the first error.
   absl::Status FinishCopy();
+  // Pipeline mode: queues `statements` (counting them in `queued`) and a
+  // sync point, and sends them all.
+  absl::Status SendPipeline(const std::vector<PgStatement>& statements, size_t* queued);
+  // Pipeline mode: reads the results of `count` statements and the sync
+  // point's; returns the first error.
+  absl::StatusOr<std::vector<PgResult>> ReadPipeline(size_t count);
+  // kUnavailable with `what` and libpq's message.
+  absl::Status ConnectionError(std::string_view what) const;
 
   std::unique_ptr<PGconn, Finish> conn_;
 };

@@ -41,14 +41,36 @@
 --     read-your-writes (and all change following), it never breaks it. With
 --     nothing running, xmin = xmax, so an idle database lets F reach P.
 --
--- Pruning
---   otter_change_log_prune(below) deletes the rows with xid < below. The
---   daemon passes its prune bound: the xid of its anchor, the last log row
---   it applied, which it keeps so that it can tell when rows it still needs
---   were pruned (it then reloads everything; see loader/change_follower.h).
---   With several replicas following the same database, disable their own
---   pruning and pass the SMALLEST of their prune bounds (`stats` shows it).
+-- Consumers and pruning
+--   Every follower (an otterd replica) is a consumer with a name. It
+--   records its applied position as_of in otter_change_consumers through
+--   otter_change_consumer_advance() (every prune interval, and around each
+--   bulk load), then calls otter_change_log_prune(), which deletes the log
+--   rows below the smallest as_of of the consumers that reported within a
+--   retention window (default one hour), and never at or above the current
+--   fence. So several replicas share one database and each prunes, without
+--   removing a row another live replica still needs.
 --
+--   * A consumer silent for longer than the window no longer holds the log
+--     back: a replica that was stopped or cut off does not make the log grow
+--     without bound. When it comes back it may find rows it needs gone;
+--     otter_change_log_horizon tells it so. A prune raises the horizon's
+--     pruned_below to the bound it pruned below, in the same transaction as
+--     its DELETE. A follower reads the horizon in the same snapshot as the
+--     log rows of each catch-up step: if pruned_below exceeds its fence,
+--     rows it has not applied may be gone, and it bulk-loads again instead
+--     (see loader/change_follower.h). A snapshot sees the DELETE and the
+--     raised horizon both or neither.
+--   * A follower registers before a bulk load with the current fence, which
+--     is at most the fence the load then takes, so live replicas do not
+--     prune past a load in progress; after the load it records the load's
+--     fence.
+--   * A replica taken out of service for good: otter_change_consumer_remove().
+--     Replicas must have distinct names; two sharing one hold the log back
+--     only as far as the more advanced of them.
+--   * Positions never move backwards: advancing to an older as_of keeps the
+--     newer one.
+
 -- Design notes
 --   * The triggers are statement-level with transition tables (the idiom of
 --     schema.sql's review statistics): one set-based INSERT into the log per
@@ -63,6 +85,9 @@
 --     privilege on the log and cannot forge or delete its rows.
 --   * TRUNCATE of a followed table logs one row with op 'T' and no key:
 --     the follower must reload that table.
+--   * The SECURITY DEFINER functions search public, then pg_temp (which
+--     would otherwise come first): a caller's temporary table cannot stand
+--     in for the log or the consumers.
 -- =============================================================================
 
 BEGIN;
@@ -92,7 +117,7 @@ CREATE TABLE otter_change_log (
 );
 
 COMMENT ON TABLE otter_change_log IS
-    'Which rows of the engine''s tables changed, by which transaction (xid); written by triggers, read by otterd in (xid, id) order below pg_snapshot_xmin, pruned by otter_change_log_prune().';
+    'Which rows of the engine''s tables changed, by which transaction (xid); written by triggers, read by otterd in (xid, id) order below pg_snapshot_xmin, pruned by otter_change_log_prune() below every live consumer''s position.';
 COMMENT ON COLUMN otter_change_log.xid IS
     'The writing transaction (pg_current_xact_id()); rows become readable once xid < pg_snapshot_xmin(pg_current_snapshot()).';
 COMMENT ON COLUMN otter_change_log.op IS
@@ -107,7 +132,7 @@ CREATE FUNCTION otter_log_changes()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path FROM CURRENT
+SET search_path = public, pg_temp
 AS $$
 DECLARE
     op "char" := left(TG_OP, 1);
@@ -230,42 +255,152 @@ RETURN pg_snapshot_xmax(pg_current_snapshot());
 COMMENT ON FUNCTION otter_change_position() IS
     'pg_snapshot_xmax(pg_current_snapshot()): once otterd''s as_of (its pg_snapshot_xmin fence) is >= this value, every transaction the caller could see is applied.';
 
--- Deletes the log rows with xid < below (rows every follower has applied)
--- and returns how many. `below` is clamped to the current fence, so a
--- position from the future cannot delete rows of transactions still
--- running. With several replicas, pass the smallest of their prune bounds.
-CREATE FUNCTION otter_change_log_prune(below xid8)
+-- Each follower's applied position, recorded by the follower itself.
+CREATE TABLE otter_change_consumers (
+    name        text        NOT NULL,
+    -- Every transaction with xid < as_of is applied by this consumer: the
+    -- fence of its last catch-up (or bulk load).
+    as_of       xid8        NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    CONSTRAINT otter_change_consumers_pkey PRIMARY KEY (name),
+    CONSTRAINT otter_change_consumers_name_check CHECK (btrim(name) <> '' AND length(name) <= 200)
+);
+
+COMMENT ON TABLE otter_change_consumers IS
+    'The followers of otter_change_log (otterd replicas) and their applied positions; written through otter_change_consumer_advance() and otter_change_consumer_remove() only.';
+COMMENT ON COLUMN otter_change_consumers.updated_at IS
+    'When the consumer last reported; one silent for longer than the prune retention no longer holds the log back.';
+
+-- One row: how far the log has been pruned.
+CREATE TABLE otter_change_log_horizon (
+    singleton     boolean     NOT NULL DEFAULT true,
+    -- Every log row with xid < pruned_below may have been deleted.
+    pruned_below  xid8        NOT NULL DEFAULT '0',
+    pruned_at     timestamptz,
+    CONSTRAINT otter_change_log_horizon_pkey PRIMARY KEY (singleton),
+    CONSTRAINT otter_change_log_horizon_singleton_check CHECK (singleton)
+);
+INSERT INTO otter_change_log_horizon DEFAULT VALUES;
+
+COMMENT ON TABLE otter_change_log_horizon IS
+    'One row: otter_change_log rows with xid < pruned_below may be gone. A follower whose fence is below it reloads.';
+
+-- Records `fence` (the fence of the caller's last completed catch-up, or
+-- pg_snapshot_xmin(pg_current_snapshot()) before a bulk load) as the
+-- position of the consumer `consumer`, creating it on its first call, and
+-- returns the stored position: never lower than before. Call it in its own
+-- transaction.
+CREATE FUNCTION otter_change_consumer_advance(consumer text, fence xid8)
+RETURNS xid8
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    current_fence xid8 := pg_snapshot_xmin(pg_current_snapshot());
+    stored xid8;
+BEGIN
+    IF consumer IS NULL OR btrim(consumer) = '' OR length(consumer) > 200 THEN
+        RAISE EXCEPTION 'otter_change_consumer_advance: consumer must be a name of 1 to 200 characters, got %',
+            coalesce(quote_literal(left(consumer, 40)), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF fence IS NULL THEN
+        RAISE EXCEPTION 'otter_change_consumer_advance: fence must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- Fences only grow: one above the current fence was never read.
+    IF fence > current_fence THEN
+        RAISE EXCEPTION 'otter_change_consumer_advance: fence % is beyond the current fence %', fence, current_fence
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass the pg_snapshot_xmin(pg_current_snapshot()) a catch-up or bulk load read.';
+    END IF;
+    INSERT INTO otter_change_consumers AS c (name, as_of, updated_at)
+    VALUES (consumer, fence, clock_timestamp())
+    ON CONFLICT ON CONSTRAINT otter_change_consumers_pkey DO UPDATE
+        SET as_of = GREATEST(c.as_of, EXCLUDED.as_of), updated_at = EXCLUDED.updated_at
+    RETURNING c.as_of INTO stored;
+    RETURN stored;
+END;
+$$;
+
+COMMENT ON FUNCTION otter_change_consumer_advance(text, xid8) IS
+    'Records a follower''s applied position (never moving it backwards) and when it reported; returns the stored position.';
+
+-- Forgets the consumer `consumer` (a replica taken out of service); true
+-- when it existed. A follower still running under that name registers again
+-- at its next report.
+CREATE FUNCTION otter_change_consumer_remove(consumer text)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    removed bigint;
+BEGIN
+    DELETE FROM otter_change_consumers WHERE name = consumer;
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed > 0;
+END;
+$$;
+
+COMMENT ON FUNCTION otter_change_consumer_remove(text) IS
+    'Deletes a follower''s position so that it no longer holds the change log back; true when it existed.';
+
+-- Deletes the log rows every live consumer has applied: those with xid
+-- below the smallest as_of of the consumers that reported within
+-- `retention`, and below the current fence. Returns how many; 0 when no
+-- consumer reported within `retention`. Raises the horizon first, which
+-- also makes concurrent prunes wait for each other.
+CREATE FUNCTION otter_change_log_prune(retention interval DEFAULT interval '1 hour')
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path FROM CURRENT
+SET search_path = public, pg_temp
 AS $$
 DECLARE
     fence xid8 := pg_snapshot_xmin(pg_current_snapshot());
+    bound xid8;
     deleted bigint;
 BEGIN
-    IF below IS NULL THEN
-        RAISE EXCEPTION 'otter_change_log_prune: below must not be NULL'
-            USING ERRCODE = 'null_value_not_allowed';
+    IF retention IS NULL OR retention <= interval '0' THEN
+        RAISE EXCEPTION 'otter_change_log_prune: retention must be a positive interval, got %',
+            coalesce(retention::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    DELETE FROM otter_change_log WHERE xid < LEAST(below, fence);
+    SELECT min(c.as_of) INTO bound
+      FROM otter_change_consumers AS c
+     WHERE c.updated_at >= clock_timestamp() - retention;
+    IF bound IS NULL THEN
+        RETURN 0;
+    END IF;
+    bound := LEAST(bound, fence);
+    UPDATE otter_change_log_horizon
+       SET pruned_below = GREATEST(pruned_below, bound), pruned_at = clock_timestamp();
+    DELETE FROM otter_change_log WHERE xid < bound;
     GET DIAGNOSTICS deleted = ROW_COUNT;
     RETURN deleted;
 END;
 $$;
 
-COMMENT ON FUNCTION otter_change_log_prune(xid8) IS
-    'Deletes change-log rows with xid below min(below, current fence); returns the count. With several replicas pass the smallest of their prune bounds.';
+COMMENT ON FUNCTION otter_change_log_prune(interval) IS
+    'Deletes change-log rows below the smallest position of the consumers that reported within retention (default 1 hour) and below the current fence; raises otter_change_log_horizon; returns the count.';
 
 -- Privileges. Functions are executable by PUBLIC by default: take that back.
--- otter_reader follows the log; otter_app (the main API) asks for positions;
--- otter_writer prunes (through the function only: no DELETE on the table).
-REVOKE ALL ON otter_change_log FROM PUBLIC;
+-- otter_reader follows the log (and reads the horizon); otter_app (the main
+-- API) asks for positions; otter_writer records positions and prunes,
+-- through the functions only: no right on the tables themselves.
+REVOKE ALL ON otter_change_log, otter_change_consumers, otter_change_log_horizon FROM PUBLIC;
 REVOKE ALL ON FUNCTION otter_log_changes() FROM PUBLIC;
 REVOKE ALL ON FUNCTION otter_change_position() FROM PUBLIC;
-REVOKE ALL ON FUNCTION otter_change_log_prune(xid8) FROM PUBLIC;
-GRANT SELECT ON otter_change_log TO otter_reader;
+REVOKE ALL ON FUNCTION otter_change_consumer_advance(text, xid8) FROM PUBLIC;
+REVOKE ALL ON FUNCTION otter_change_consumer_remove(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION otter_change_log_prune(interval) FROM PUBLIC;
+GRANT SELECT ON otter_change_log, otter_change_log_horizon TO otter_reader;
 GRANT EXECUTE ON FUNCTION otter_change_position() TO otter_reader, otter_app;
-GRANT EXECUTE ON FUNCTION otter_change_log_prune(xid8) TO otter_writer;
+GRANT EXECUTE ON FUNCTION otter_change_consumer_advance(text, xid8) TO otter_writer;
+GRANT EXECUTE ON FUNCTION otter_change_consumer_remove(text) TO otter_writer;
+GRANT EXECUTE ON FUNCTION otter_change_log_prune(interval) TO otter_writer;
 
 COMMIT;

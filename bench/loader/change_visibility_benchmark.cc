@@ -10,7 +10,8 @@
 //   change_visibility_benchmark --db URL [--rate 200] [--seconds 20]
 //
 // It changes tours.price (and updated_at) of the tours it picks: run it on
-// a scratch database (e.g. one made by scripts/db-create).
+// a scratch database (e.g. one made by scripts/db-create). It prints the
+// machine's load average before and after: the tail depends on it.
 
 #include <algorithm>
 #include <chrono>
@@ -113,6 +114,15 @@ double Percentile(const std::vector<double>& sorted, double q) {
   return sorted[i];
 }
 
+// "load average 1.23 1.50 1.61" (1, 5 and 15 minutes).
+std::string LoadAverage() {
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) != 3) return "load average unknown";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "load average %.2f %.2f %.2f", load[0], load[1], load[2]);
+  return buffer;
+}
+
 int Usage() {
   std::fprintf(stderr, "usage: change_visibility_benchmark --db URL [--rate UPDATES_PER_S] [--seconds S]\n");
   return 2;
@@ -174,8 +184,9 @@ int Main(int argc, char** argv) {
   while (follower.Status().state != FollowerState::kReady) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  std::printf("follower ready after %.3f s; writing %d updates/s for %d s over %zu tours\n",
-              std::chrono::duration<double>(Clock::now() - load_start).count(), rate, seconds, tours.size());
+  std::printf("follower ready after %.3f s; writing %d updates/s for %d s over %zu tours; %s\n",
+              std::chrono::duration<double>(Clock::now() - load_start).count(), rate, seconds, tours.size(),
+              LoadAverage().c_str());
 
   const auto interval = std::chrono::nanoseconds(1'000'000'000 / rate);
   const Clock::time_point start = Clock::now();
@@ -204,6 +215,7 @@ int Main(int argc, char** argv) {
   const std::vector<double> ms = tracker.Latencies(&not_visible);
   const FollowerStatus status = follower.Status();
   follower.Stop();
+  std::printf("after the writes: %s\n", LoadAverage().c_str());
   double sum = 0;
   for (double v : ms) sum += v;
   std::printf("%zu updates committed in %.2f s (%.0f/s), %d failed, %zu not visible after 5 s\n",

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_database.h"
@@ -83,16 +84,21 @@ std::string Opt(const std::optional<engine::CivilDay>& day) {
   return day ? engine::FormatIsoDate(*day) : "NULL";
 }
 
+std::string Join(const engine::CompactStringList& list, const char* separator) {
+  return absl::StrJoin(list, separator, [](std::string* out, std::string_view s) { out->append(s); });
+}
+
 // The record's fields in the canonical text form the SQL below produces.
 std::vector<std::string> TourFields(const engine::TourRecord& t) {
   std::vector<std::string> days;
   for (engine::CivilDay d : t.blackout_dates) days.push_back(engine::FormatIsoDate(d));
-  return {t.id.ToString(), t.leader_id.ToString(), t.title, t.slug, t.description, t.category,
-          absl::StrJoin(t.tags, "\x1f"), absl::StrCat(t.price_cents), t.currency, absl::StrCat(t.duration_days),
-          t.duration_hours ? Num(*t.duration_hours) : "NULL",
-          t.max_participants ? absl::StrCat(*t.max_participants) : "NULL", t.city, t.country,
-          t.location ? Num(t.location->lat) : "NULL", t.location ? Num(t.location->lon) : "NULL",
-          absl::StrJoin(t.images, "\x1f"), Opt(t.availability_start), Opt(t.availability_end),
+  return {t.id.ToString(), t.leader_id.ToString(), std::string(t.title), std::string(t.slug),
+          std::string(t.description), std::string(t.category), Join(t.tags, "\x1f"), absl::StrCat(t.price_cents),
+          std::string(t.currency), absl::StrCat(t.duration_days), t.duration_hours ? Num(*t.duration_hours) : "NULL",
+          t.max_participants ? absl::StrCat(*t.max_participants) : "NULL", std::string(t.city),
+          std::string(t.country), t.location ? Num(t.location->lat) : "NULL",
+          t.location ? Num(t.location->lon) : "NULL", Join(t.images, "\x1f"), Opt(t.availability_start),
+          Opt(t.availability_end),
           absl::StrJoin(days, ","), absl::StrCat(t.total_reviews), absl::StrCat(t.average_rating_x100),
           t.is_active ? "t" : "f", absl::StrCat(t.created_at_us), absl::StrCat(t.updated_at_us)};
 }
@@ -263,6 +269,13 @@ TEST_F(CatalogReaderTest, EveryRecordEqualsTheDatabaseRow) {
   EXPECT_EQ(check->Get(0, 1), "t");
 }
 
+// Re-reads `keys` of `table` as the change reader does.
+absl::StatusOr<absl::flat_hash_set<Uuid>> Refetch(PgConnection& conn, CatalogTable table,
+                                                  const std::vector<Uuid>& keys, CatalogSink& sink) {
+  OTTER_ASSIGN_OR_RETURN(std::vector<PgResult> results, conn.ExecPipeline({CatalogFetchStatement(table, keys)}));
+  return DecodeFetchedRows(results[0], table, sink);
+}
+
 TEST_F(CatalogReaderTest, RefetchByKeysDeliversTheSameRecordsAndOmitsMissingKeys) {
   RecordingSink all;
   ASSERT_TRUE(ReadCatalog(*conn_, all).ok());
@@ -278,7 +291,7 @@ TEST_F(CatalogReaderTest, RefetchByKeysDeliversTheSameRecordsAndOmitsMissingKeys
   tour_keys.push_back(missing);
 
   RecordingSink some;
-  absl::StatusOr<absl::flat_hash_set<Uuid>> found = FetchCatalogRows(*conn_, CatalogTable::kTours, tour_keys, some);
+  absl::StatusOr<absl::flat_hash_set<Uuid>> found = Refetch(*conn_, CatalogTable::kTours, tour_keys, some);
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_EQ(found->size(), 3u);
   EXPECT_FALSE(found->contains(missing));
@@ -289,7 +302,7 @@ TEST_F(CatalogReaderTest, RefetchByKeysDeliversTheSameRecordsAndOmitsMissingKeys
     if (leader_keys.size() == 3) break;
     leader_keys.push_back(leader.id);
   }
-  found = FetchCatalogRows(*conn_, CatalogTable::kLeaders, leader_keys, some);
+  found = Refetch(*conn_, CatalogTable::kLeaders, leader_keys, some);
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_EQ(found->size(), 3u);
   for (const auto& [id, leader] : some.leaders) {
@@ -302,12 +315,12 @@ TEST_F(CatalogReaderTest, RefetchByKeysDeliversTheSameRecordsAndOmitsMissingKeys
     if (user_keys.size() == 5) break;
     user_keys.push_back(*Uuid::Parse(id));
   }
-  found = FetchCatalogRows(*conn_, CatalogTable::kUserTraits, user_keys, some);
+  found = Refetch(*conn_, CatalogTable::kUserTraits, user_keys, some);
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_EQ(found->size(), user_keys.size());
   for (const auto& [id, traits] : some.user_traits) EXPECT_EQ(traits, all.user_traits.at(id));
 
-  found = FetchCatalogRows(*conn_, CatalogTable::kSchedules, {}, some);
+  found = Refetch(*conn_, CatalogTable::kSchedules, {}, some);
   ASSERT_TRUE(found.ok());
   EXPECT_TRUE(found->empty());
 }

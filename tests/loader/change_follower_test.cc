@@ -5,7 +5,9 @@
 // specialties, traits), schedule and user's traits, field by field, and what
 // the geo and text indexes return. Cases: ordinary writes, concurrent
 // writers committing out of order, a rollback, a terminated backend, a
-// server restart, a missed notification, TRUNCATE, and pruning.
+// server restart, a missed notification, TRUNCATE, pruning by one replica
+// and by two, a replica silent past the retention window, and least
+// privilege.
 
 #include "loader/change_follower.h"
 
@@ -64,14 +66,20 @@ std::string Location(const std::optional<engine::LatLon>& p) {
   return p ? absl::StrCat(Num(p->lat), ",", Num(p->lon)) : "null";
 }
 
-std::string Describe(const engine::TourRecord& t) {
+std::string Join(const engine::CompactStringList& list) {
+  return absl::StrJoin(list, ",", [](std::string* out, std::string_view s) { out->append(s); });
+}
+
+// `description` as the catalog unpacks it: its records keep it packed.
+std::string Describe(const engine::TourRecord& t, const std::string& description) {
   std::vector<std::string> blackout;
   for (engine::CivilDay d : t.blackout_dates) blackout.push_back(absl::StrCat(d));
   return absl::StrJoin(
-      {t.leader_id.ToString(), t.title, t.slug, t.description, t.category, absl::StrJoin(t.tags, ","),
-       absl::StrCat(t.price_cents), t.currency, absl::StrCat(t.duration_days),
-       t.duration_hours ? Num(*t.duration_hours) : "null", Opt(t.max_participants), t.city, t.country,
-       Location(t.location), absl::StrJoin(t.images, ","), Opt(t.availability_start), Opt(t.availability_end),
+      {t.leader_id.ToString(), std::string(t.title), std::string(t.slug), description, std::string(t.category),
+       Join(t.tags), absl::StrCat(t.price_cents), std::string(t.currency), absl::StrCat(t.duration_days),
+       t.duration_hours ? Num(*t.duration_hours) : "null", Opt(t.max_participants), std::string(t.city),
+       std::string(t.country), Location(t.location), Join(t.images), Opt(t.availability_start),
+       Opt(t.availability_end),
        absl::StrJoin(blackout, ","), absl::StrCat(t.total_reviews), absl::StrCat(t.average_rating_x100),
        absl::StrCat(t.is_active), absl::StrCat(t.created_at_us), absl::StrCat(t.updated_at_us)},
       "|");
@@ -91,13 +99,13 @@ std::string LeaderTraits(const engine::Snapshot& snap, uint32_t leader) {
   return absl::StrJoin(traits, ",");
 }
 
-std::string Describe(const engine::LeaderRecord& l) {
+std::string Describe(const engine::LeaderRecord& l, const std::string& bio) {
   std::vector<std::string> languages;
   for (const engine::LeaderLanguage& lang : l.languages) {
     languages.push_back(absl::StrCat(lang.code, ":", std::string(engine::ProficiencyName(lang.proficiency))));
   }
   return absl::StrJoin(
-      {l.user_id.ToString(), std::string(engine::LeaderTypeName(l.type)), l.display_name, l.bio, l.city, l.country,
+      {l.user_id.ToString(), std::string(engine::LeaderTypeName(l.type)), l.display_name, bio, l.city, l.country,
        Location(l.location), absl::StrCat(l.hourly_rate_cents), absl::StrCat(l.is_verified),
        absl::StrCat(l.average_rating_x100), absl::StrCat(l.total_reviews), absl::StrCat(l.followers_count),
        absl::StrCat(l.is_active), absl::StrCat(l.created_at_us), absl::StrJoin(languages, ","),
@@ -128,13 +136,15 @@ View ViewOf(const engine::Snapshot& snap) {
   View v;
   const engine::Catalog& catalog = snap.catalog();
   for (uint32_t d = 0; d < catalog.tour_id_limit(); ++d) {
-    if (const engine::TourRecord* t = catalog.tour(d)) v.tours[t->id.ToString()] = Describe(*t);
+    if (const engine::TourRecord* t = catalog.tour(d)) {
+      v.tours[t->id.ToString()] = Describe(*t, catalog.TourDescription(d));
+    }
     // Schedules are listed under their tour's dense id, whatever its state.
     for (const engine::ScheduleRecord& s : catalog.tour_schedules(d)) v.schedules[s.id.ToString()] = Describe(s);
   }
   for (uint32_t d = 0; d < catalog.leader_id_limit(); ++d) {
     if (const engine::LeaderRecord* l = catalog.leader(d)) {
-      v.leaders[l->id.ToString()] = absl::StrCat(Describe(*l), "|traits:", LeaderTraits(snap, d));
+      v.leaders[l->id.ToString()] = absl::StrCat(Describe(*l, catalog.LeaderBio(d)), "|traits:", LeaderTraits(snap, d));
     }
   }
   snap.ForEachUserTraits([&](const Uuid& user, const engine::StoredUserTraits& traits) {
@@ -218,10 +228,10 @@ class ChangeFollowerTest : public ::testing::Test {
     writer_.emplace(*std::move(conn));
   }
 
-  // Starts a follower of db_ with `options` (conninfo, log and on_publish
-  // are set here) and waits for its first Snapshot.
+  // Starts a follower of db_ with `options` (log and on_publish are set
+  // here, conninfo unless given) and waits for its first Snapshot.
   void StartFollower(ChangeFollowerOptions options = {}) {
-    options.conninfo = db_->url();
+    if (options.conninfo.empty()) options.conninfo = db_->url();
     options.log = [this](FollowerLogLevel, std::string_view event, absl::Span<const FollowerLogField> fields) {
       std::string line(event);
       for (const auto& [key, value] : fields) absl::StrAppend(&line, " ", std::string(key), "=", std::string(value));
@@ -241,6 +251,27 @@ class ChangeFollowerTest : public ::testing::Test {
     ASSERT_TRUE(WaitUntil([&] { return follower_->Status().state == FollowerState::kReady; }, kSettle))
         << follower_->Status().detail;
     ASSERT_TRUE(WaitUntil([&] { return FullLoads() >= 1; }, kSettle));
+  }
+
+  // Another follower of db_ (conninfo unless given) publishing into
+  // `holder`, started and ready.
+  std::unique_ptr<ChangeFollower> StartOther(ChangeFollowerOptions options, engine::SnapshotHolder& holder) {
+    if (options.conninfo.empty()) options.conninfo = db_->url();
+    auto follower = std::make_unique<ChangeFollower>(std::move(options), holder);
+    const absl::Status started = follower->Start();
+    EXPECT_TRUE(started.ok()) << started;
+    EXPECT_TRUE(WaitUntil([&] { return follower->Status().state == FollowerState::kReady; }, kSettle))
+        << follower->Status().detail;
+    return follower;
+  }
+
+  // db_'s URL for a session acting as `role` (SET ROLE at connection).
+  std::string RoleUrl(const std::string& role) { return absl::StrCat(db_->url(), "?options=-c%20role%3D", role); }
+
+  // The position otter_change_consumers holds for `name`; 0 when none.
+  uint64_t RecordedPosition(const std::string& name) {
+    return ToU64(One(absl::StrCat(
+        "SELECT coalesce(max(as_of), '0') FROM otter_change_consumers WHERE name = '", name, "'")));
   }
 
   int FullLoads() {
@@ -612,25 +643,24 @@ TEST_F(ChangeFollowerTest, TruncateReloadsEverything) {
   EXPECT_EQ(FullLoads(), 2);
 }
 
-TEST_F(ChangeFollowerTest, PruningRemovesAppliedRowsAndKeepsTheAnchor) {
+TEST_F(ChangeFollowerTest, PruningRecordsThePositionAndRemovesTheRowsBelowIt) {
   CreateDatabase("otter_schema");
   Run(SmallCatalogSql());
   ChangeFollowerOptions options;
   options.prune_interval = milliseconds(50);
+  options.consumer_name = "replica-1";
   StartFollower(options);
   Run(absl::StrCat("UPDATE tours SET price = 11 WHERE id = '", kTour1, "'"));
-  Run("BEGIN");
-  const uint64_t last_xid = ToU64(One("SELECT pg_current_xact_id()"));
   Run(absl::StrCat("UPDATE tours SET price = 21 WHERE id = '", kTour2, "'"));
-  Run("COMMIT");
   WaitForEverything();
-  EXPECT_EQ(follower_->Status().prune_below, last_xid);
-  const uint64_t prunes = follower_->Status().counters.prunes;
-  ASSERT_TRUE(WaitUntil([&] { return follower_->Status().counters.prunes > prunes; }, kSettle)) << Events();
+  const uint64_t as_of = follower_->Status().as_of;
+  // A record at the published position, and the prune in its transaction.
+  ASSERT_TRUE(WaitUntil([&] { return follower_->Status().prune_below >= as_of; }, kSettle)) << Events();
 
-  // Everything below the last applied transaction is gone; its row stays.
-  EXPECT_EQ(One(absl::StrCat("SELECT count(*) FROM otter_change_log WHERE xid < '", last_xid, "'")), "0");
-  EXPECT_EQ(One(absl::StrCat("SELECT count(*) FROM otter_change_log WHERE xid = '", last_xid, "'")), "1");
+  // The database's own account: the consumer's row, the horizon, the log.
+  EXPECT_GE(RecordedPosition("replica-1"), as_of);
+  EXPECT_GE(ToU64(One("SELECT pruned_below FROM otter_change_log_horizon")), as_of);
+  EXPECT_EQ(One(absl::StrCat("SELECT count(*) FROM otter_change_log WHERE xid < '", as_of, "'")), "0");
   EXPECT_GT(follower_->Status().counters.pruned_rows, 0u);
   // Following goes on without a reload.
   Run(absl::StrCat("UPDATE tours SET price = 12 WHERE id = '", kTour1, "'"));
@@ -640,7 +670,8 @@ TEST_F(ChangeFollowerTest, PruningRemovesAppliedRowsAndKeepsTheAnchor) {
   EXPECT_EQ(follower_->Status().counters.prune_failures, 0u);
 }
 
-// Holds the follower's thread in its publish callback while closed.
+// Holds the follower's thread in its publish callback while closed. The
+// tests share it with the callback and open it whatever happens (OpenAtExit).
 class Gate {
  public:
   void Close() {
@@ -675,34 +706,159 @@ class Gate {
   bool waiting_ = false;
 };
 
+struct OpenAtExit {
+  std::shared_ptr<Gate> gate;
+  ~OpenAtExit() { gate->Open(); }
+};
+
 TEST_F(ChangeFollowerTest, LogPrunedPastTheFollowerForcesAReload) {
   CreateDatabase("otter_schema");
   Run(SmallCatalogSql());
   // The follower is held after a publication, so that the log can be
-  // pruned under it before it reads the next change. The gate outlives the
-  // test body (the callback owns it) and is opened whatever happens.
+  // pruned under it before it reads the next change.
   auto gate = std::make_shared<Gate>();
   on_publish_ = [gate](const FollowerPublication&) { gate->Pass(); };
-  struct OpenAtExit {
-    std::shared_ptr<Gate> gate;
-    ~OpenAtExit() { gate->Open(); }
-  } open_at_exit{gate};
+  const OpenAtExit open_at_exit{gate};
   ChangeFollowerOptions options;
-  options.prune_interval = milliseconds(0);
+  options.prune_interval = milliseconds(0);  // records no position: holds nothing back
   StartFollower(options);
   gate->Close();
   Run(absl::StrCat("UPDATE tours SET price = 11 WHERE id = '", kTour1, "'"));  // becomes the anchor
   ASSERT_TRUE(gate->WaitForArrival(kSettle));
-  // While the follower is held: a change, then a prune past it (another
-  // replica pruning at its own, later position would do this).
+  // While the follower is held: a change, then another replica, caught up,
+  // records its position and prunes past it.
   Run(absl::StrCat("UPDATE tours SET title = 'Only in a reload' WHERE id = '", kTour2, "'"));
-  EXPECT_NE(One("SELECT otter_change_log_prune(otter_change_position())"), "0");
+  Run("SELECT otter_change_consumer_advance('other', pg_snapshot_xmin(pg_current_snapshot()))");
+  EXPECT_NE(One("SELECT otter_change_log_prune()"), "0");
   EXPECT_EQ(One("SELECT count(*) FROM otter_change_log"), "0");
   gate->Open();
   WaitForEverything();
   ExpectMatchesDatabase();
   EXPECT_EQ(follower_->Status().counters.reloads, 1u);
   EXPECT_TRUE(SawEvent("reload reason=pruned")) << Events();
+}
+
+TEST_F(ChangeFollowerTest, TwoReplicasPruneOnlyBelowTheSlowerOnesPosition) {
+  CreateDatabase("otter_schema");
+  Run(SmallCatalogSql());
+  auto gate = std::make_shared<Gate>();
+  on_publish_ = [gate](const FollowerPublication&) { gate->Pass(); };
+  const OpenAtExit open_at_exit{gate};
+  ChangeFollowerOptions slow;
+  slow.consumer_name = "slow";
+  slow.prune_interval = milliseconds(50);
+  StartFollower(slow);
+  ASSERT_TRUE(WaitUntil([&] { return follower_->Status().prune_below > 0; }, kSettle)) << Events();
+  // "slow" is held before it applies this change, and records nothing more.
+  gate->Close();
+  Run(absl::StrCat("UPDATE tours SET price = 11 WHERE id = '", kTour1, "'"));
+  ASSERT_TRUE(gate->WaitForArrival(kSettle));
+  const uint64_t slow_position = RecordedPosition("slow");
+  ASSERT_GT(slow_position, 0u);
+
+  engine::SnapshotHolder fast_holder;
+  ChangeFollowerOptions fast;
+  fast.consumer_name = "fast";
+  fast.prune_interval = milliseconds(50);
+  std::unique_ptr<ChangeFollower> fast_follower = StartOther(fast, fast_holder);
+  Run(absl::StrCat("UPDATE tours SET price = 22 WHERE id = '", kTour2, "'"));
+  Run(absl::StrCat("UPDATE tours SET title = 'Third' WHERE id = '", kTour1, "'"));
+  const uint64_t position = ToU64(One("SELECT otter_change_position()"));
+  ASSERT_TRUE(fast_follower->WaitForAsOf(position, kSettle));
+  // "fast" has recorded a position past every change, and pruned with it.
+  ASSERT_TRUE(WaitUntil([&] { return fast_follower->Status().prune_below >= position; }, kSettle))
+      << fast_follower->Status().detail;
+  EXPECT_EQ(RecordedPosition("slow"), slow_position);
+
+  // Pruned below the slower position and not further: the three changes
+  // "slow" has not read are all there.
+  EXPECT_EQ(ToU64(One("SELECT pruned_below FROM otter_change_log_horizon")), slow_position);
+  EXPECT_EQ(One(absl::StrCat("SELECT count(*) FROM otter_change_log WHERE xid < '", slow_position, "'")), "0");
+  EXPECT_EQ(One(absl::StrCat("SELECT count(*) FROM otter_change_log WHERE xid >= '", slow_position, "'")), "3");
+
+  gate->Open();
+  WaitForEverything();
+  ExpectMatchesDatabase();
+  EXPECT_EQ(follower_->Status().counters.reloads, 0u) << Events();
+  EXPECT_EQ(fast_follower->Status().counters.reloads, 0u);
+  // Released, "slow" records again, moving its position forward.
+  EXPECT_TRUE(WaitUntil([&] { return RecordedPosition("slow") >= position; }, kSettle));
+}
+
+TEST_F(ChangeFollowerTest, ReplicaSilentPastTheRetentionWindowIsPrunedPastAndReloads) {
+  CreateDatabase("otter_schema");
+  Run(SmallCatalogSql());
+  auto gate = std::make_shared<Gate>();
+  on_publish_ = [gate](const FollowerPublication&) { gate->Pass(); };
+  const OpenAtExit open_at_exit{gate};
+  ChangeFollowerOptions options;
+  options.consumer_name = "silent";
+  options.prune_interval = std::chrono::hours(1);  // records after its load only
+  StartFollower(options);
+  ASSERT_TRUE(WaitUntil([&] { return follower_->Status().prune_below > 0; }, kSettle)) << Events();
+  const uint64_t recorded = RecordedPosition("silent");
+  ASSERT_GT(recorded, 0u);
+  gate->Close();
+  Run(absl::StrCat("UPDATE tours SET price = 11 WHERE id = '", kTour1, "'"));
+  ASSERT_TRUE(gate->WaitForArrival(kSettle));
+
+  // Its last report is now older than the window (one hour by default).
+  Run("UPDATE otter_change_consumers SET updated_at = clock_timestamp() - interval '2 hours' WHERE name = 'silent'");
+  Run(absl::StrCat("UPDATE tours SET title = 'Only in a reload' WHERE id = '", kTour2, "'"));
+  Run("SELECT otter_change_consumer_advance('other', pg_snapshot_xmin(pg_current_snapshot()))");
+  // A longer window still counts it: nothing it needs goes.
+  EXPECT_EQ(One("SELECT otter_change_log_prune(interval '3 hours')"), "0");
+  EXPECT_NE(One("SELECT count(*) FROM otter_change_log"), "0");
+  // The default one does not: the log is pruned past it.
+  EXPECT_NE(One("SELECT otter_change_log_prune()"), "0");
+  EXPECT_EQ(One("SELECT count(*) FROM otter_change_log"), "0");
+  EXPECT_GT(ToU64(One("SELECT pruned_below FROM otter_change_log_horizon")), recorded);
+
+  gate->Open();
+  WaitForEverything();
+  ExpectMatchesDatabase();
+  EXPECT_EQ(follower_->Status().counters.reloads, 1u);
+  EXPECT_TRUE(SawEvent("reload reason=pruned")) << Events();
+  // The reload reported again: "silent" holds the log back once more.
+  EXPECT_GT(RecordedPosition("silent"), recorded);
+  EXPECT_EQ(One("SELECT updated_at > clock_timestamp() - interval '1 minute' FROM otter_change_consumers "
+                "WHERE name = 'silent'"),
+            "t");
+}
+
+TEST_F(ChangeFollowerTest, ReadOnlyRoleFollowsAndRecordsThroughTheWriterRole) {
+  CreateDatabase("otter_schema");
+  Run(SmallCatalogSql());
+  ChangeFollowerOptions options;
+  options.conninfo = RoleUrl("otter_reader");
+  options.prune_conninfo = RoleUrl("otter_writer");
+  options.prune_interval = milliseconds(50);
+  options.consumer_name = "least-privilege";
+  StartFollower(options);
+  Run(absl::StrCat("UPDATE tours SET price = 13 WHERE id = '", kTour1, "'"));
+  WaitForEverything();
+  ExpectMatchesDatabase();
+  const uint64_t as_of = follower_->Status().as_of;
+  ASSERT_TRUE(WaitUntil([&] { return follower_->Status().prune_below >= as_of; }, kSettle)) << Events();
+  EXPECT_GE(RecordedPosition("least-privilege"), as_of);
+  EXPECT_GT(follower_->Status().counters.prunes, 0u);
+  EXPECT_EQ(follower_->Status().counters.prune_failures, 0u) << Events();
+
+  // Without a writer connection a read-only follower still follows; it
+  // records no position (and so holds nothing back).
+  engine::SnapshotHolder read_only_holder;
+  ChangeFollowerOptions read_only;
+  read_only.conninfo = RoleUrl("otter_reader");
+  read_only.prune_interval = milliseconds(50);
+  read_only.consumer_name = "read-only";
+  std::unique_ptr<ChangeFollower> other = StartOther(read_only, read_only_holder);
+  ASSERT_TRUE(WaitUntil([&] { return other->Status().counters.prune_failures > 0; }, kSettle));
+  Run(absl::StrCat("UPDATE tours SET price = 14 WHERE id = '", kTour1, "'"));
+  const uint64_t position = ToU64(One("SELECT otter_change_position()"));
+  EXPECT_TRUE(other->WaitForAsOf(position, kSettle)) << other->Status().detail;
+  EXPECT_EQ(other->Status().state, FollowerState::kReady);
+  EXPECT_EQ(other->Status().prune_below, 0u);
+  EXPECT_EQ(RecordedPosition("read-only"), 0u);
 }
 
 TEST_F(ChangeFollowerTest, UnreachableDatabaseIsRetriedUntilItAppears) {
@@ -752,6 +908,14 @@ TEST_F(ChangeFollowerTest, InvalidOptionsNameTheOptionAndStopIsAlwaysSafe) {
   status = backwards.Start();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("reconnect_max"));
+
+  options = ChangeFollowerOptions{};
+  options.conninfo = "host=localhost";
+  options.consumer_name = "";
+  ChangeFollower unnamed(options, holder_);
+  status = unnamed.Start();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("consumer_name"));
 
   options = ChangeFollowerOptions{};
   options.conninfo = "postgresql://[bad";

@@ -53,7 +53,8 @@ class MirrorSink : public ChangeSink {
     return absl::OkStatus();
   }
   absl::Status OnTour(engine::TourRecord&& t) override {
-    tours[t.id.ToString()] = absl::StrCat(t.title, "|", t.price_cents, "|", t.is_active, "|", t.updated_at_us);
+    tours[t.id.ToString()] =
+        absl::StrCat(std::string(t.title), "|", t.price_cents, "|", t.is_active, "|", t.updated_at_us);
     return absl::OkStatus();
   }
   absl::Status OnSchedule(engine::ScheduleRecord&& s) override {

@@ -1,5 +1,6 @@
 #include "loader/pg_connection.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_database.h"
@@ -73,6 +74,81 @@ TEST_F(PgConnectionTest, CopiesRowsInAndRejectsABadRowWhole) {
   EXPECT_EQ(r->Get(0, 0), "3000");
 
   EXPECT_EQ(conn_->CopyIn("SELECT 1", "").code(), absl::StatusCode::kInternal);
+}
+
+TEST_F(PgConnectionTest, PipelineReturnsEveryResultInOrder) {
+  absl::StatusOr<std::vector<PgResult>> r = conn_->ExecPipeline({
+      {.sql = "CREATE TEMP TABLE t (x int)"},
+      {.sql = "INSERT INTO t SELECT generate_series(1, $1::int)", .params = {"5"}},
+      {.sql = "SELECT sum(x), $1::text IS NULL FROM t", .params = {std::nullopt}},
+      {.sql = "SELECT 7::int8", .binary_results = true},
+  });
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ((*r)[1].AffectedRows(), 5);
+  EXPECT_EQ((*r)[2].Get(0, 0), "15");
+  EXPECT_EQ((*r)[2].Get(0, 1), "t");
+  EXPECT_EQ((*r)[3].Get(0, 0), std::string("\0\0\0\0\0\0\0\x07", 8));  // int8send
+  // Back in the ordinary mode: a plain statement works.
+  absl::StatusOr<PgResult> after = conn_->Exec("SELECT count(*) FROM t");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->Get(0, 0), "5");
+}
+
+TEST_F(PgConnectionTest, PipelineStopsAtTheFirstErrorAndRollsItsImplicitTransactionBack) {
+  ASSERT_TRUE(conn_->Exec("CREATE TEMP TABLE t (x int)").ok());
+  absl::StatusOr<std::vector<PgResult>> r = conn_->ExecPipeline({
+      {.sql = "INSERT INTO t VALUES (1)"},
+      {.sql = "SELECT 1/0"},
+      {.sql = "INSERT INTO t VALUES (2)"},
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(SqlState(r.status()), "22012");
+  absl::StatusOr<PgResult> count = conn_->Exec("SELECT count(*) FROM t");
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(count->Get(0, 0), "0") << "the statements before the error shared its implicit transaction";
+
+  // With BEGIN in the pipeline the failed transaction stays open until the
+  // caller ends it.
+  r = conn_->ExecPipeline({{.sql = "BEGIN"}, {.sql = "SELECT 1/0"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(PQtransactionStatus(conn_->get()), PQTRANS_INERROR);
+  ASSERT_TRUE(conn_->Exec("ROLLBACK").ok());
+  r = conn_->ExecPipeline({{.sql = "BEGIN"}, {.sql = "INSERT INTO t VALUES (3)"}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  r = conn_->ExecPipeline({{.sql = "SELECT count(*) FROM t"}, {.sql = "COMMIT"}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)[0].Get(0, 0), "1");
+  EXPECT_EQ(PQtransactionStatus(conn_->get()), PQTRANS_IDLE);
+}
+
+TEST_F(PgConnectionTest, PipelineWithLargeParametersAndResultsDoesNotDeadlock) {
+  // Each statement returns more than the socket buffers hold while the
+  // next ones are still being sent with large parameters.
+  const std::string big(1 << 20, 'x');
+  std::vector<PgStatement> statements;
+  for (int i = 0; i < 8; ++i) {
+    statements.push_back({.sql = "SELECT repeat($1, 8) || $2", .params = {big, absl::StrCat(i)}});
+  }
+  absl::StatusOr<std::vector<PgResult>> r = conn_->ExecPipeline(statements);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 8u);
+  for (int i = 0; i < 8; ++i) {
+    const std::string_view value = (*r)[static_cast<size_t>(i)].Get(0, 0);
+    EXPECT_EQ(value.size(), 8 * big.size() + 1);
+    EXPECT_EQ(value.back(), '0' + i);
+  }
+}
+
+TEST_F(PgConnectionTest, PipelineOnATerminatedBackendIsUnavailable) {
+  absl::StatusOr<PgConnection> admin = db_->Connect();
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  const std::string pid = absl::StrCat(PQbackendPID(conn_->get()));
+  ASSERT_TRUE(admin->Exec("SELECT pg_terminate_backend($1::int, 5000)", {pid}).ok());
+  absl::StatusOr<std::vector<PgResult>> r = conn_->ExecPipeline({{.sql = "SELECT 1"}, {.sql = "SELECT 2"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_FALSE(conn_->ok());
 }
 
 TEST(PgConnectionConnectTest, UnreachableServerIsUnavailable) {

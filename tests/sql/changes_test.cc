@@ -255,9 +255,9 @@ TEST_F(ChangesTest, RolesReadAskAndPruneAsGranted) {
 
   Run("SET ROLE otter_writer");
   EXPECT_EQ(loader::SqlState(conn_->Exec("DELETE FROM otter_change_log").status()), "42501");
-  // A position from the future is clamped to the fence: everything written
-  // so far is below it, nothing running is touched.
-  EXPECT_NE(One("SELECT otter_change_log_prune('18446744073709551615')"), "0");
+  // A consumer at the current fence: everything written so far is below it.
+  EXPECT_FALSE(One("SELECT otter_change_consumer_advance('c', pg_snapshot_xmin(pg_current_snapshot()))").empty());
+  EXPECT_NE(One("SELECT otter_change_log_prune()"), "0");
   Run("RESET ROLE");
   EXPECT_EQ(One("SELECT count(*) FROM otter_change_log"), "0");
 }
@@ -266,7 +266,8 @@ TEST_F(ChangesTest, PruneKeepsRowsAtOrAboveThePosition) {
   const uint64_t first = ToXid(One("SELECT min(xid) FROM otter_change_log"));
   Run(absl::StrCat("UPDATE tours SET price = 13 WHERE id = '", kTour1, "'"));
   const std::string kept = One("SELECT count(*) FROM otter_change_log WHERE xid > '" + std::to_string(first) + "'");
-  EXPECT_EQ(One(absl::StrCat("SELECT otter_change_log_prune('", first + 1, "')")), "4");  // the seed's leaders and tours
+  Run(absl::StrCat("SELECT otter_change_consumer_advance('c', '", first + 1, "')"));
+  EXPECT_EQ(One("SELECT otter_change_log_prune()"), "4");  // the seed's leaders and tours
   EXPECT_EQ(One("SELECT count(*) FROM otter_change_log"), kept);
 }
 
