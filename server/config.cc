@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -79,6 +81,8 @@ const Setting kSettings[] = {
      [](Config& c, std::string_view v) { c.unix_path = std::string(v); return absl::OkStatus(); }},
     {"threads", "I/O threads, one io_context each (0 = one per core)",
      [](Config& c, std::string_view v) { return SetUint<int, &Config::threads>(c, v, 0, 1024); }},
+    {"query_threads", "threads running the engine ops (0 = one per core)",
+     [](Config& c, std::string_view v) { return SetUint<int, &Config::query_threads>(c, v, 0, 1024); }},
     {"auth_token_file", "file holding the shared secret clients must send [reload]",
      [](Config& c, std::string_view v) { c.auth_token_file = std::string(v); return absl::OkStatus(); }},
     {"log_level", "debug, info, warn or error [reload]",
@@ -90,9 +94,15 @@ const Setting kSettings[] = {
      }},
     {"drain_timeout_ms", "on SIGTERM, how long to wait for in-flight requests",
      [](Config& c, std::string_view v) { return SetUint<uint32_t, &Config::drain_timeout_ms>(c, v, 0, kDay); }},
-    {"prune_interval_ms", "prune the applied change log this often (0: never, for replicas)",
+    {"prune_interval_ms", "record the change-log position and prune the log this often (0: never)",
      [](Config& c, std::string_view v) {
        return SetUint<uint32_t, &Config::prune_interval_ms>(c, v, 0, kDay);
+     }},
+    {"consumer_name", "this replica's name for its change-log position (default: host name/listen)",
+     [](Config& c, std::string_view v) {
+       if (v.empty() || v.size() > 200) return absl::InvalidArgumentError("must have 1 to 200 characters");
+       c.consumer_name = std::string(v);
+       return absl::OkStatus();
      }},
     {"record_searches", "record searches into search_history and popular_searches",
      [](Config& c, std::string_view v) { return SetBool<&Config::record_searches>(c, v); }},
@@ -123,6 +133,14 @@ const Setting kSettings[] = {
     {"after_timeout_ms", "how long a request waits for its \"after\" position [reload]",
      [](Config& c, std::string_view v) {
        return SetLimit<uint32_t, &Limits::after_timeout_ms>(c, v, 0, kDay);
+     }},
+    {"query_deadline_ms", "an engine op not started within this gets `overloaded` [reload]",
+     [](Config& c, std::string_view v) {
+       return SetLimit<uint32_t, &Limits::query_deadline_ms>(c, v, 1, kDay);
+     }},
+    {"max_queued_queries", "engine ops waiting for a query thread beyond: `overloaded` [reload]",
+     [](Config& c, std::string_view v) {
+       return SetLimit<std::size_t, &Limits::max_queued_queries>(c, v, 1, 1000000);
      }},
 };
 
@@ -180,6 +198,11 @@ absl::Status Finalize(Config& c) {
   }
   if (c.listen.empty() && c.unix_path.empty()) {
     return absl::InvalidArgumentError("nothing to listen on: set listen or unix");
+  }
+  if (c.consumer_name.empty()) {
+    char host[256] = {};
+    const bool named = gethostname(host, sizeof host - 1) == 0 && host[0] != '\0';
+    c.consumer_name = absl::StrCat(named ? host : "otterd", "/", c.listen.empty() ? c.unix_path : c.listen);
   }
   if (!c.auth_token_file.empty()) {
     std::ifstream in(c.auth_token_file, std::ios::binary);

@@ -33,6 +33,11 @@ struct Limits {
   uint32_t idle_timeout_ms = 300000;          // no request for this long: close
   uint32_t request_timeout_ms = 10000;        // a started request must arrive within
   uint32_t after_timeout_ms = 5000;  // wait this long for a request's "after" position
+  // An engine op that waited longer for a query thread gets `overloaded`
+  // instead of running; measured from when it could first run (received in
+  // full, or its "after" position applied).
+  uint32_t query_deadline_ms = 1000;
+  std::size_t max_queued_queries = 4096;  // engine ops waiting beyond: `overloaded` at once
 };
 
 struct Config {
@@ -40,15 +45,21 @@ struct Config {
   std::string listen = "127.0.0.1:7870";  // host:port; "" disables TCP; port 0 picks one
   std::string unix_path;       // unix socket path ("" = none), created 0660
   int threads = 0;             // io_contexts; 0 = hardware concurrency
+  int query_threads = 0;       // threads running engine ops; 0 = hardware concurrency
   std::string config_file;     // the file the settings were read from
   std::string auth_token_file;  // [reload] "" = no authentication
   std::string auth_token;      // its content, without a final newline
   LogLevel log_level = LogLevel::kInfo;  // [reload]
   uint32_t drain_timeout_ms = 10000;     // SIGTERM: give up waiting after this
-  // With db: prune the change log this often (0: never, for replicas that
-  // share a database), record searches, and recompute a user's cached match
-  // scores (keeping match_k leaders) when a new quiz result arrives.
+  // With db: record the change-log position and prune the log this often
+  // (0: never, and the replica holds nothing back), record searches, and
+  // recompute a user's cached match scores (keeping match_k leaders) when a
+  // new quiz result arrives.
   uint32_t prune_interval_ms = 10000;
+  // With db: this replica's name in otter_change_consumers, where it records
+  // its change-log position (replicas of one database need distinct names).
+  // Unset: "<host name>/<listen>" (or the unix socket path).
+  std::string consumer_name;
   bool record_searches = true;
   bool recompute_on_quiz = true;
   uint32_t match_k = 50;

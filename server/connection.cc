@@ -33,14 +33,23 @@ constexpr std::size_t kKeepCapacity = 16 * 1024;  // buffers above this shrink w
 
 enum class Mode { kUnknown, kJson, kBinary, kBinaryHandshake };
 
-// A parsed request waiting for its "after" position, with what its reply
-// needs (a binary reply's frame header is written when it is answered).
+// A parsed request answered after a wait (for its "after" position, for a
+// query thread), with what its reply needs (a binary reply's frame header is
+// written when it is answered).
 struct PendingRequest {
   Request request;
   bool binary = false;
   uint64_t frame_id = 0;
   uint16_t frame_op = 0;
+  Clock::time_point received;      // when it had arrived in full
+  bool wait_for_position = false;  // its "after" position was not applied yet
 };
+
+uint64_t MicrosSince(Clock::time_point start) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+}
+
 enum class Phase { kIdle, kPartial, kWriting, kBusy };
 
 template <typename Socket>
@@ -72,13 +81,29 @@ class Connection final : public ConnectionBase,
   asio::awaitable<void> Run();
   asio::awaitable<bool> Fill();
   asio::awaitable<bool> Flush();
-  // Waits for the pending request's position, then answers it.
+  // Answers the pending request: once its "after" position is applied, and
+  // on a query thread for an engine op.
   asio::awaitable<void> AnswerPending();
+  // Waits for `request`'s "after" position; returns when it was applied, or
+  // nullopt after writing the `unavailable` reply.
+  asio::awaitable<std::optional<Clock::time_point>> WaitForPosition(const Request& request,
+                                                                    const Limits& limits);
+  // Answers an engine op on a query thread, or `overloaded`.
+  asio::awaitable<void> AnswerOnQueryThread(const Request& request, Clock::time_point ready,
+                                            const Limits& limits);
   void Process();
   bool ProcessJson(const RuntimeSettings& settings);
   bool ProcessBinary(const RuntimeSettings& settings);
+  // Whether the client may send requests other than auth.
+  bool Authorized(const RuntimeSettings& settings) const {
+    return settings.auth_token.empty() || authenticated_;
+  }
   // Whether `request` must wait for its "after" position before an answer.
   bool MustWait(const Request& request, const RuntimeSettings& settings) const;
+  // When `request` is answered later rather than in Process() (it waits for
+  // its position or for a query thread), moves it into the returned pending
+  // request; nullopt otherwise.
+  std::optional<PendingRequest> Defer(Request& request, const RuntimeSettings& settings);
   void Answer(Request& request, const RuntimeSettings& settings);
   void AnswerError(std::string_view id_json, const absl::Status& status);
   // Binary replies: a frame header before the JSON, its length patched after.
@@ -93,6 +118,9 @@ class Connection final : public ConnectionBase,
   Clock::time_point deadline_{};
   Clock::time_point timer_expiry_ = Clock::time_point::max();
   std::optional<Clock::time_point> partial_since_;
+  // When the last read completed: every whole request in in_ had arrived by
+  // then (in_ is read again only once no whole request is left in it).
+  Clock::time_point received_at_{};
   std::string in_;
   std::size_t in_pos_ = 0;  // bytes of in_ already consumed
   std::string out_;
@@ -140,7 +168,8 @@ asio::awaitable<bool> Connection<Socket>::Fill() {
     in_pos_ = 0;
   }
   if (draining_) co_return false;
-  const Limits& limits = worker_.settings().limits;
+  // A copy: another connection may reload the settings while this one reads.
+  const Limits limits = worker_.settings().limits;
   const Clock::time_point now = Clock::now();
   if (in_.empty()) {
     partial_since_.reset();
@@ -162,6 +191,7 @@ asio::awaitable<bool> Connection<Socket>::Fill() {
   auto [ec, n] = co_await socket_.async_read_some(
       asio::buffer(in_.data() + old_size, in_.size() - old_size), kAwait);
   in_.resize(old_size + n);
+  received_at_ = Clock::now();
   phase_ = Phase::kBusy;
   if (ec) {
     if (timed_out_ && !in_.empty() && !draining_) {
@@ -199,29 +229,61 @@ template <typename Socket>
 asio::awaitable<void> Connection<Socket>::AnswerPending() {
   PendingRequest pending = *std::move(pending_);
   pending_.reset();
-  const Limits& limits = worker_.settings().limits;
-  const auto timeout = std::chrono::milliseconds(limits.after_timeout_ms);
-  // The idle timer must not close the connection while it waits.
-  SetDeadline(Clock::now() + timeout + std::chrono::milliseconds(limits.idle_timeout_ms));
-  const auto start = Clock::now();
-  const uint64_t after = *pending.request.after;
-  const bool applied = co_await worker_.applied->WaitFor(after, timeout);
+  // A copy: a reload may replace the settings while this waits.
+  const Limits limits = worker_.settings().limits;
   const std::size_t at = pending.binary ? BeginReply(pending.frame_id, pending.frame_op) : 0;
-  if (applied) {
+  std::optional<Clock::time_point> ready = pending.received;
+  if (pending.wait_for_position) ready = co_await WaitForPosition(pending.request, limits);
+  // Without `ready`, WaitForPosition() answered `unavailable`.
+  if (ready && worker_.dispatcher->RunsEngineOp(pending.request)) {
+    co_await AnswerOnQueryThread(pending.request, *ready, limits);
+  } else if (ready) {
     ResponseWriter w(&out_);
-    worker_.dispatcher->Handle(pending.request, w);
-  } else {
-    const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-    AnswerError(pending.request.id_json,
-                absl::UnavailableError(absl::StrCat("position ", after, " was not applied within ",
-                                                    limits.after_timeout_ms, " ms (as_of ",
-                                                    worker_.applied->current(), ")")));
-    worker_.stats->RecordRequest(pending.request.op, static_cast<uint64_t>(waited.count()), false);
+    worker_.dispatcher->Handle(pending.request, w, Clock::now());
   }
   if (pending.binary) {
     EndReply(at);
   } else {
     out_.push_back('\n');
+  }
+}
+
+template <typename Socket>
+asio::awaitable<std::optional<Clock::time_point>> Connection<Socket>::WaitForPosition(
+    const Request& request, const Limits& limits) {
+  const auto timeout = std::chrono::milliseconds(limits.after_timeout_ms);
+  // The idle timer must not close the connection while it waits.
+  SetDeadline(Clock::now() + timeout + std::chrono::milliseconds(limits.idle_timeout_ms));
+  const auto start = Clock::now();
+  const uint64_t after = *request.after;
+  if (co_await worker_.applied->WaitFor(after, timeout)) co_return Clock::now();
+  AnswerError(request.id_json,
+              absl::UnavailableError(absl::StrCat("position ", after, " was not applied within ",
+                                                  limits.after_timeout_ms, " ms (as_of ",
+                                                  worker_.applied->current(), ")")));
+  worker_.stats->RecordRequest(request.op, MicrosSince(start), false);
+  co_return std::nullopt;
+}
+
+template <typename Socket>
+asio::awaitable<void> Connection<Socket>::AnswerOnQueryThread(const Request& request,
+                                                              Clock::time_point ready,
+                                                              const Limits& limits) {
+  SetDeadline(Clock::now() + std::chrono::milliseconds(limits.idle_timeout_ms));
+  ResponseWriter w(&out_);
+  // The query thread appends the reply to out_ while this coroutine is
+  // suspended. Nothing else touches out_ meanwhile (the timer and Shutdown()
+  // touch only the socket and flags), and the pool posts the resumption
+  // after the reply is written, which orders the write before what follows.
+  const absl::Status status = co_await worker_.queries->Run(
+      [&] { worker_.dispatcher->Handle(request, w, ready); },
+      {.ready = ready,
+       .deadline = std::chrono::milliseconds(limits.query_deadline_ms),
+       .max_queued = limits.max_queued_queries});
+  if (!status.ok()) {
+    const uint64_t waited_us = MicrosSince(ready);
+    WriteError(w, request.id_json, status, waited_us, worker_.dispatcher->AppliedPosition());
+    worker_.stats->RecordRequest(request.op, waited_us, false);
   }
 }
 
@@ -261,8 +323,7 @@ bool Connection<Socket>::ProcessJson(const RuntimeSettings& settings) {
   if (!s.ok()) {
     worker_.stats->RecordRejected();
     AnswerError(request_.id_json, s);
-  } else if (MustWait(request_, settings)) {
-    pending_ = PendingRequest{std::move(request_)};
+  } else if ((pending_ = Defer(request_, settings))) {
     return false;
   } else {
     Answer(request_, settings);
@@ -315,9 +376,11 @@ bool Connection<Socket>::ProcessBinary(const RuntimeSettings& settings) {
   if (!s.ok()) {
     worker_.stats->RecordRejected();
     AnswerError(request_.id_json, s);
-  } else if (MustWait(request_, settings)) {
+  } else if ((pending_ = Defer(request_, settings))) {
     out_.resize(at);  // AnswerPending() writes the header again
-    pending_ = PendingRequest{std::move(request_), /*binary=*/true, f.id, f.op};
+    pending_->binary = true;
+    pending_->frame_id = f.id;
+    pending_->frame_op = f.op;
     return false;
   } else {
     Answer(request_, settings);
@@ -328,22 +391,26 @@ bool Connection<Socket>::ProcessBinary(const RuntimeSettings& settings) {
 
 template <typename Socket>
 bool Connection<Socket>::MustWait(const Request& request, const RuntimeSettings& settings) const {
-  if (worker_.applied == nullptr || !request.after) return false;
-  switch (request.op) {
-    case Op::kPing:
-    case Op::kHealth:
-    case Op::kStats:
-    case Op::kAuth: return false;
-    default: break;
-  }
+  if (worker_.applied == nullptr || !request.after || !IsEngineOp(request.op)) return false;
   // An unauthenticated request is refused at once, not after a wait.
-  if (!settings.auth_token.empty() && !authenticated_) return false;
+  if (!Authorized(settings)) return false;
   return *request.after > worker_.applied->current();
 }
 
 template <typename Socket>
+std::optional<PendingRequest> Connection<Socket>::Defer(Request& request,
+                                                        const RuntimeSettings& settings) {
+  const bool wait = MustWait(request, settings);
+  if (!wait && !(Authorized(settings) && worker_.dispatcher->RunsEngineOp(request))) {
+    return std::nullopt;
+  }
+  return PendingRequest{
+      .request = std::move(request), .received = received_at_, .wait_for_position = wait};
+}
+
+template <typename Socket>
 void Connection<Socket>::Answer(Request& request, const RuntimeSettings& settings) {
-  const bool need_auth = !settings.auth_token.empty() && !authenticated_;
+  const bool need_auth = !Authorized(settings);
   if (request.op == Op::kAuth && !settings.auth_token.empty()) {
     if (!TokensEqual(request.token, settings.auth_token)) {
       AnswerError(request.id_json, absl::UnauthenticatedError("invalid auth token"));
@@ -363,7 +430,7 @@ void Connection<Socket>::Answer(Request& request, const RuntimeSettings& setting
     return;
   }
   ResponseWriter w(&out_);
-  worker_.dispatcher->Handle(request, w);
+  worker_.dispatcher->Handle(request, w, Clock::now());
 }
 
 template <typename Socket>

@@ -1,7 +1,9 @@
 #pragma once
 // One client connection: one coroutine that reads, frames, parses,
 // dispatches and writes, on its worker's thread. The first byte chooses the
-// encoding (JSON lines, or binary frames after a handshake).
+// encoding (JSON lines, or binary frames after a handshake). Engine ops run
+// on the query pool while the coroutine waits for them, so the worker's
+// other connections go on; replies keep the order of the requests.
 //
 //   StartConnection(std::move(socket), worker);   // on worker.io's thread
 //
@@ -11,7 +13,8 @@
 // request, an idle timeout. Buffers start small (4 KiB, allocated only when
 // bytes are readable) and grow on demand.
 //
-// Thread safety: a connection lives on its worker's thread only.
+// Thread safety: a connection lives on its worker's thread only; a query
+// thread writes an engine op's reply while the coroutine waits for it.
 
 #include <boost/asio/basic_stream_socket.hpp>
 #include <boost/asio/io_context.hpp>

@@ -70,6 +70,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(Config config) {
   loader::ChangeFollowerOptions follow;
   follow.conninfo = c.db;
   follow.prune_interval = std::chrono::milliseconds(c.prune_interval_ms);
+  follow.consumer_name = c.consumer_name;
   follow.log = LogFollowerEvent;
   follow.on_publish = [daemon = d.get()](const loader::FollowerPublication& p) { daemon->OnPublish(p); };
   d->follower_ = std::make_unique<loader::ChangeFollower>(std::move(follow), d->snapshots_);
@@ -142,7 +143,7 @@ void Daemon::WriteStats(ResponseWriter& w) const {
   w.String(loader::FollowerStateName(follower.state));
   w.Key("lag_ms");
   w.Int(follower.lag_ms);
-  w.Key("prune_below");  // with several replicas, prune below the smallest
+  w.Key("prune_below");  // the position recorded in otter_change_consumers
   w.Uint(follower.prune_below);
   for (const auto& [key, value] :
        {std::pair<std::string_view, uint64_t>{"catch_ups", f.catch_ups}, {"log_rows", f.log_rows},

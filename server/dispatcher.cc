@@ -25,11 +25,26 @@ uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
+bool IsEngineOp(Op op) {
+  switch (op) {
+    case Op::kPing:
+    case Op::kHealth:
+    case Op::kStats:
+    case Op::kAuth: return false;
+    case Op::kSearch:
+    case Op::kMatch:
+    case Op::kScore:
+    case Op::kSuggest:
+    case Op::kGet:
+    case Op::kRecomputeMatches: return true;
+  }
+  return false;
+}
+
 BuiltinDispatcher::BuiltinDispatcher(ServerStats* stats, DispatcherParts parts)
     : stats_(stats), health_(parts.health), engine_(parts.engine), extra_stats_(parts.stats) {}
 
-void BuiltinDispatcher::Handle(const Request& request, ResponseWriter& writer) {
-  const auto start = std::chrono::steady_clock::now();
+void BuiltinDispatcher::Handle(const Request& request, ResponseWriter& writer, Clock::time_point start) {
   const HealthReport health = health_->Health();
   writer.BeginResponse(request.id_json, /*ok=*/true);
   uint64_t as_of = health.as_of;
@@ -48,8 +63,7 @@ absl::Status BuiltinDispatcher::Answer(const Request& request, const HealthRepor
                                        ResponseWriter& writer, uint64_t* as_of) {
   // Read-your-writes: waiting for a position belongs to the engine
   // integration; without it, a position not yet applied cannot be served.
-  if (request.after && *request.after > health.as_of && request.op != Op::kPing &&
-      request.op != Op::kHealth && request.op != Op::kStats) {
+  if (request.after && *request.after > health.as_of && IsEngineOp(request.op)) {
     return absl::UnavailableError(absl::StrCat("position ", *request.after,
                                                " is not applied yet (as_of ", health.as_of, ")"));
   }

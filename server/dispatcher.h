@@ -2,14 +2,16 @@
 // Turns a parsed request into a reply. The built-in dispatcher answers
 // ping, health and stats itself and hands the engine's ops (search, match,
 // score, suggest, get, recompute_matches) to an OpHandler once one is
-// plugged in; until then they answer `unavailable`.
+// plugged in; until then they answer `unavailable`. The connection asks
+// RunsEngineOp() to choose the thread: engine ops go to the query threads.
 //
 //   BuiltinDispatcher dispatcher(&stats, {.health = &health, .engine = &ops});
-//   dispatcher.Handle(request, writer);   // one complete response
+//   dispatcher.Handle(request, writer, Clock::now());   // one complete response
 //
 // Thread safety: Handle() may be called from any number of threads at once
 // as long as the HealthProvider and OpHandler allow it (they must).
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,12 +23,23 @@
 
 namespace otter::server {
 
+// The ops an OpHandler answers: search, match, score, suggest, get and
+// recompute_matches (not ping, health, stats, auth).
+bool IsEngineOp(Op op);
+
 class Dispatcher {
  public:
+  using Clock = std::chrono::steady_clock;
+
   virtual ~Dispatcher() = default;
   // Writes exactly one complete response (BeginResponse…Finish) for
-  // `request` to `writer`, success or error.
-  virtual void Handle(const Request& request, ResponseWriter& writer) = 0;
+  // `request` to `writer`, success or error. `start` is when answering
+  // began: took_us and the op's latency figures count from it (so a queued
+  // engine op's wait is included).
+  virtual void Handle(const Request& request, ResponseWriter& writer, Clock::time_point start) = 0;
+  // Whether Handle() runs an engine op for `request`, which may take
+  // milliseconds and so belongs on a query thread rather than an I/O thread.
+  virtual bool RunsEngineOp(const Request& request) const = 0;
   // The change-log position the engine has applied, for `as_of` in replies
   // that do not come from Handle() (parse errors, refusals).
   virtual uint64_t AppliedPosition() const = 0;
@@ -92,7 +105,10 @@ class BuiltinDispatcher final : public Dispatcher {
   // `stats` and the parts must outlive the dispatcher.
   BuiltinDispatcher(ServerStats* stats, DispatcherParts parts);
 
-  void Handle(const Request& request, ResponseWriter& writer) override;
+  void Handle(const Request& request, ResponseWriter& writer, Clock::time_point start) override;
+  bool RunsEngineOp(const Request& request) const override {
+    return engine_ != nullptr && IsEngineOp(request.op);
+  }
   uint64_t AppliedPosition() const override { return health_->Health().as_of; }
 
  private:

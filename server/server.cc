@@ -47,9 +47,12 @@ Server::Server(Config config, DispatcherParts parts, AppliedPosition* applied)
       dispatcher_(&stats_, parts) {
   const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
   const unsigned threads = config_.threads > 0 ? static_cast<unsigned>(config_.threads) : hardware;
+  const unsigned query_threads =
+      config_.query_threads > 0 ? static_cast<unsigned>(config_.query_threads) : hardware;
+  queries_ = std::make_unique<QueryPool>(query_threads, &stats_.queries());
   std::vector<Worker*> raw;
   for (unsigned i = 0; i < threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(&settings_, &dispatcher_, &stats_, applied));
+    workers_.push_back(std::make_unique<Worker>(&settings_, &dispatcher_, &stats_, queries_.get(), applied));
     guards_.push_back(asio::make_work_guard(workers_.back()->io));
     raw.push_back(workers_.back().get());
   }
@@ -78,15 +81,27 @@ absl::Status Server::Start() {
 
 int Server::Run() {
   listener_->Start();
-  Log(LogLevel::kInfo, "serving", {{"threads", std::to_string(workers_.size())}});
+  Log(LogLevel::kInfo, "serving",
+      {{"threads", std::to_string(workers_.size())},
+       {"query_threads", std::to_string(queries_->threads())}});
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < workers_.size(); ++i) {
     threads.emplace_back([worker = workers_[i].get()] { worker->io.run(); });
   }
   workers_[0]->io.run();
   for (std::thread& thread : threads) thread.join();
+  // Engine ops are still running only when the drain timed out.
+  queries_->Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;
+}
+
+void Server::Drain() {
+  asio::post(workers_[0]->io, [this] {
+    if (draining_) return;
+    Log(LogLevel::kInfo, "draining", {{"signal", "none"}});
+    BeginDrain();
+  });
 }
 
 void Server::WaitForSignal() {
@@ -135,9 +150,10 @@ void Server::Reload() {
     return;
   }
   if (next->listen != config_.listen || next->unix_path != config_.unix_path ||
-      next->threads != config_.threads || next->db != config_.db) {
+      next->threads != config_.threads || next->query_threads != config_.query_threads ||
+      next->db != config_.db) {
     Log(LogLevel::kWarn, "reload_partial",
-        {{"reason", "listen, unix, threads and db change only on restart"}});
+        {{"reason", "listen, unix, threads, query_threads and db change only on restart"}});
   }
   SetLogLevel(next->log_level);
   settings_.Publish(RuntimeOf(*next));

@@ -6,7 +6,7 @@
 // relaxed atomic increment, so every thread records into the same one.
 //
 //   stats.RecordRequest(Op::kSearch, /*micros=*/412, /*ok=*/true);
-//   stats.WriteTo(writer);   // "requests":{…},"connections":{…},"memory":{…}
+//   stats.WriteTo(writer);   // "requests":{…},"queries":{…},"connections":{…},"memory":{…}
 //
 // Thread safety: every method may be called from any thread.
 
@@ -40,6 +40,15 @@ class LatencyHistogram {
   std::atomic<uint64_t> max_{0};
 };
 
+// The query threads' figures, kept by the QueryPool: engine ops waiting for
+// a thread now, how long they waited, and those answered `overloaded`.
+struct QueryStats {
+  std::atomic<uint64_t> waiting{0};
+  std::atomic<uint64_t> deadline_missed{0};  // picked up after their deadline
+  std::atomic<uint64_t> queue_full{0};       // refused: max_queued_queries were waiting
+  LatencyHistogram wait;                     // from queued to picked up, in us
+};
+
 class ServerStats {
  public:
   // One answered request of `op` that took `micros`; ok=false for errors.
@@ -55,8 +64,11 @@ class ServerStats {
   void ConnectionRefused() { refused_.fetch_add(1, std::memory_order_relaxed); }
   int64_t open_connections() const { return open_.load(std::memory_order_relaxed); }
 
-  // Writes the members "requests", "connections" and "memory" into the
-  // open response object of `w`.
+  QueryStats& queries() { return queries_; }
+  const QueryStats& queries() const { return queries_; }
+
+  // Writes the members "requests", "queries", "connections" and "memory"
+  // into the open response object of `w`.
   void WriteTo(ResponseWriter& w) const;
 
  private:
@@ -69,6 +81,7 @@ class ServerStats {
   std::atomic<int64_t> open_{0};
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> refused_{0};
+  QueryStats queries_;
 };
 
 // The resident set size of this process from /proc/self/statm, in bytes;

@@ -20,8 +20,8 @@ std::shared_ptr<const RuntimeSettings> SharedSettings::Load() const {
 }
 
 Worker::Worker(SharedSettings* shared, Dispatcher* dispatcher, ServerStats* stats,
-               AppliedPosition* applied)
-    : dispatcher(dispatcher), stats(stats), applied(applied), shared_(shared) {
+               QueryPool* queries, AppliedPosition* applied)
+    : dispatcher(dispatcher), stats(stats), queries(queries), applied(applied), shared_(shared) {
   generation_ = shared_->generation();
   cached_ = shared_->Load();
 }

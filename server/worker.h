@@ -1,7 +1,8 @@
 #pragma once
 // What one I/O thread owns: its io_context (concurrency hint 1), its
 // request parser, its live connections, and a cached copy of the run-time
-// settings; plus the SharedSettings that SIGHUP republishes.
+// settings; plus the SharedSettings that SIGHUP republishes. Engine ops go
+// to the query pool the workers share.
 //
 // Thread safety: SharedSettings is thread-safe. A Worker is used only on
 // its own thread, except `io`, which other threads may post to.
@@ -18,6 +19,7 @@
 #include "server/applied_position.h"
 #include "server/config.h"
 #include "server/dispatcher.h"
+#include "server/query_pool.h"
 #include "server/request.h"
 #include "server/stats.h"
 
@@ -57,19 +59,24 @@ class ConnectionBase {
 struct Worker {
   // The pointers must outlive the worker; `applied` may be null (requests
   // with "after" are then answered at once, by the dispatcher).
-  Worker(SharedSettings* shared, Dispatcher* dispatcher, ServerStats* stats,
+  Worker(SharedSettings* shared, Dispatcher* dispatcher, ServerStats* stats, QueryPool* queries,
          AppliedPosition* applied = nullptr);
 
   // The current run-time settings; refreshed when SIGHUP published new ones.
+  // The reference is valid until the next call on this thread: copy what
+  // must outlive a co_await.
   const RuntimeSettings& settings();
 
-  boost::asio::io_context io{1};
   RequestParser parser;
   Dispatcher* dispatcher;
   ServerStats* stats;
+  QueryPool* queries;
   AppliedPosition* applied;
   std::list<ConnectionBase*> connections;
   bool draining = false;
+  // Declared after `connections`, so destroyed before it: connections the
+  // context still holds (a drain that timed out) unregister from a live list.
+  boost::asio::io_context io{1};
 
  private:
   SharedSettings* shared_;

@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -49,6 +51,49 @@ TEST_F(ConfigTest, FlagBeatsEnvironmentBeatsFileBeatsDefault) {
   EXPECT_EQ(c->limits.idle_timeout_ms, 1234u);
   EXPECT_EQ(c->listen_host, "::1");
   EXPECT_EQ(c->listen_port, 0);
+}
+
+TEST_F(ConfigTest, QuerySettingsComeFromFlagsEnvironmentAndFile) {
+  absl::StatusOr<Config> defaults = Load({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->query_threads, 0);
+  EXPECT_EQ(defaults->limits.query_deadline_ms, 1000u);
+  EXPECT_EQ(defaults->limits.max_queued_queries, 4096u);
+
+  const std::string file = WriteFile("otterd_queries.conf", "query_threads = 3\nmax_queued_queries = 10\n");
+  env_["OTTER_QUERY_DEADLINE_MS"] = "250";
+  absl::StatusOr<Config> c = Load({"--config", file, "--max-queued-queries", "20"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->query_threads, 3);
+  EXPECT_EQ(c->limits.query_deadline_ms, 250u);
+  EXPECT_EQ(c->limits.max_queued_queries, 20u);
+
+  EXPECT_EQ(Load({"--query-deadline-ms", "0"}).status().message(),
+            "--query-deadline-ms: must be an integer within [1, 86400000], not \"0\"");
+  EXPECT_EQ(Load({"--max-queued-queries", "0"}).status().message(),
+            "--max-queued-queries: must be an integer within [1, 1000000], not \"0\"");
+  EXPECT_EQ(Load({"--query-threads", "x"}).status().message(),
+            "--query-threads: must be an integer within [0, 1024], not \"x\"");
+}
+
+TEST_F(ConfigTest, ConsumerNameDefaultsToHostAndListenAddress) {
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+  absl::StatusOr<Config> c = Load({"--listen", "127.0.0.1:7999"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->consumer_name, std::string(host) + "/127.0.0.1:7999");
+
+  c = Load({"--listen", "", "--unix", "/run/otterd.sock"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->consumer_name, std::string(host) + "//run/otterd.sock");
+
+  env_["OTTER_CONSUMER_NAME"] = "replica-b";
+  c = Load({});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->consumer_name, "replica-b");
+  c = Load({"--consumer-name", "replica-c"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->consumer_name, "replica-c");
 }
 
 TEST_F(ConfigTest, ReadsTheAuthTokenWithoutItsNewline) {

@@ -9,6 +9,7 @@
 #include "server/engine_ops.h"
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -422,7 +423,7 @@ class EngineOpsTest : public testing::Test {
     reply_text_.clear();
     ResponseWriter writer(&reply_text_);
     BuiltinDispatcher dispatcher(&stats_, {.health = &health_, .engine = ops != nullptr ? ops : &ops_});
-    dispatcher.Handle(request, writer);
+    dispatcher.Handle(request, writer, std::chrono::steady_clock::now());
     simdjson::dom::element reply;
     EXPECT_EQ(json_.parse(reply_text_).get(reply), simdjson::SUCCESS) << reply_text_;
     return reply;
