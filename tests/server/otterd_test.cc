@@ -38,7 +38,7 @@ namespace {
 
 using otter::testing::Client;
 using otter::testing::Frame;
-using otter::testing::MakeTempDir;
+using otter::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -235,7 +235,8 @@ TEST(OtterdLimitsTest, ConnectionCapRefusesPolitely) {
 }
 
 TEST(OtterdLimitsTest, SharedSecretAuthentication) {
-  const std::string dir = MakeTempDir();
+  const TempDir temp;
+  const std::string& dir = temp.path();
   { std::ofstream(dir + "/token") << "s3cret\n"; }
   Otterd daemon({"--auth-token-file", dir + "/token"});
   Client c = Client::Tcp(daemon.port());
@@ -261,7 +262,8 @@ TEST(OtterdLimitsTest, SharedSecretAuthentication) {
 }
 
 TEST(OtterdLimitsTest, SighupReloadsLimitsFromTheConfigFile) {
-  const std::string dir = MakeTempDir();
+  const TempDir temp;
+  const std::string& dir = temp.path();
   { std::ofstream(dir + "/otterd.conf") << "# limits\nmax_connections = 100\n"; }
   Otterd daemon({"--config", dir + "/otterd.conf"});
   { std::ofstream(dir + "/otterd.conf") << "max_connections = 1\nlog_level = debug\n"; }
@@ -295,7 +297,8 @@ TEST(OtterdLimitsTest, SigtermDrainsAndExitsZero) {
 }
 
 TEST(OtterdConfigTest, BadSettingsExitWithAClearMessage) {
-  const std::string dir = MakeTempDir();
+  const TempDir temp;
+  const std::string& dir = temp.path();
   const std::string command = std::string(OTTERD_PATH) + " --threads x 2>" + dir + "/err";
   const int status = std::system(command.c_str());
   ASSERT_TRUE(WIFEXITED(status));
@@ -308,7 +311,8 @@ TEST(OtterdConfigTest, BadSettingsExitWithAClearMessage) {
 // Runs otter-cli with `args` (and `input` on stdin); returns its exit
 // status and stdout.
 std::pair<int, std::string> RunCli(const std::string& args, const std::string& input = "") {
-  const std::string dir = MakeTempDir();
+  const TempDir temp;
+  const std::string& dir = temp.path();
   {
     std::ofstream in(dir + "/in");
     in << input;

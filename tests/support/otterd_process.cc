@@ -23,15 +23,17 @@
 
 namespace otter::testing {
 
-std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir() + "otterd_test.XXXXXX";
-  char* dir = mkdtemp(pattern.data());
-  EXPECT_NE(dir, nullptr);
-  return pattern;
+TempDir::TempDir() : path_(::testing::TempDir() + "otterd_test.XXXXXX") {
+  EXPECT_NE(mkdtemp(path_.data()), nullptr) << path_;
 }
 
-Otterd::Otterd(std::string binary, std::vector<std::string> extra) : dir_(MakeTempDir()) {
-  unix_path_ = dir_ + "/otterd.sock";
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+Otterd::Otterd(std::string binary, std::vector<std::string> extra) {
+  unix_path_ = dir_.path() + "/otterd.sock";
   std::vector<std::string> args = {std::move(binary), "--listen", "127.0.0.1:0", "--unix",
                                    unix_path_,        "--threads", "2"};
   args.insert(args.end(), extra.begin(), extra.end());
@@ -40,7 +42,7 @@ Otterd::Otterd(std::string binary, std::vector<std::string> extra) : dir_(MakeTe
   pid_ = fork();
   if (pid_ == 0) {
     dup2(out[1], 1);
-    const int err = open((dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = open((dir_.path() + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(err, 2);
     close(out[0]);
     std::vector<char*> argv;
@@ -67,12 +69,10 @@ Otterd::~Otterd() {
     waitpid(pid_, nullptr, 0);
   }
   if (stdout_ != nullptr) fclose(stdout_);
-  std::error_code ignored;
-  std::filesystem::remove_all(dir_, ignored);
 }
 
 std::string Otterd::Stderr() const {
-  std::ifstream in(dir_ + "/stderr.log");
+  std::ifstream in(dir_.path() + "/stderr.log");
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 

@@ -19,6 +19,21 @@
 
 namespace otter::testing {
 
+// A new folder under the test's temporary directory, removed with its
+// content on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // A running otterd on 127.0.0.1 port 0 and a unix socket in a temporary
 // folder, with `extra` arguments; killed (if still alive) and reaped, and
 // the folder removed, on destruction. The constructor returns once otterd reported its addresses.
@@ -31,7 +46,7 @@ class Otterd {
 
   int port() const { return port_; }
   const std::string& unix_path() const { return unix_path_; }
-  const std::string& dir() const { return dir_; }
+  const std::string& dir() const { return dir_.path(); }
   pid_t pid() const { return pid_; }
   // What otterd wrote to stderr so far (its log).
   std::string Stderr() const;
@@ -41,7 +56,7 @@ class Otterd {
   uint64_t Rss() const;
 
  private:
-  std::string dir_;
+  TempDir dir_;
   std::string unix_path_;
   pid_t pid_ = -1;
   FILE* stdout_ = nullptr;
@@ -79,8 +94,6 @@ class Client {
   std::string buffer_;
 };
 
-// A new folder under the test's temporary directory.
-std::string MakeTempDir();
 
 // A binary request frame.
 std::string Frame(uint64_t id, uint16_t op, std::string_view payload);
