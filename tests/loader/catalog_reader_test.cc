@@ -84,21 +84,16 @@ std::string Opt(const std::optional<engine::CivilDay>& day) {
   return day ? engine::FormatIsoDate(*day) : "NULL";
 }
 
-std::string Join(const engine::CompactStringList& list, const char* separator) {
-  return absl::StrJoin(list, separator, [](std::string* out, std::string_view s) { out->append(s); });
-}
-
 // The record's fields in the canonical text form the SQL below produces.
 std::vector<std::string> TourFields(const engine::TourRecord& t) {
   std::vector<std::string> days;
   for (engine::CivilDay d : t.blackout_dates) days.push_back(engine::FormatIsoDate(d));
-  return {t.id.ToString(), t.leader_id.ToString(), std::string(t.title), std::string(t.slug),
-          std::string(t.description), std::string(t.category), Join(t.tags, "\x1f"), absl::StrCat(t.price_cents),
-          std::string(t.currency), absl::StrCat(t.duration_days), t.duration_hours ? Num(*t.duration_hours) : "NULL",
-          t.max_participants ? absl::StrCat(*t.max_participants) : "NULL", std::string(t.city),
-          std::string(t.country), t.location ? Num(t.location->lat) : "NULL",
-          t.location ? Num(t.location->lon) : "NULL", Join(t.images, "\x1f"), Opt(t.availability_start),
-          Opt(t.availability_end),
+  return {t.id.ToString(), t.leader_id.ToString(), t.title, t.slug, t.description, t.category,
+          absl::StrJoin(t.tags, "\x1f"), absl::StrCat(t.price_cents), t.currency, absl::StrCat(t.duration_days),
+          t.duration_hours ? Num(*t.duration_hours) : "NULL",
+          t.max_participants ? absl::StrCat(*t.max_participants) : "NULL", t.city, t.country,
+          t.location ? Num(t.location->lat) : "NULL", t.location ? Num(t.location->lon) : "NULL",
+          absl::StrJoin(t.images, "\x1f"), Opt(t.availability_start), Opt(t.availability_end),
           absl::StrJoin(days, ","), absl::StrCat(t.total_reviews), absl::StrCat(t.average_rating_x100),
           t.is_active ? "t" : "f", absl::StrCat(t.created_at_us), absl::StrCat(t.updated_at_us)};
 }

@@ -66,20 +66,14 @@ std::string Location(const std::optional<engine::LatLon>& p) {
   return p ? absl::StrCat(Num(p->lat), ",", Num(p->lon)) : "null";
 }
 
-std::string Join(const engine::CompactStringList& list) {
-  return absl::StrJoin(list, ",", [](std::string* out, std::string_view s) { out->append(s); });
-}
-
-// `description` as the catalog unpacks it: its records keep it packed.
-std::string Describe(const engine::TourRecord& t, const std::string& description) {
+std::string Describe(const engine::TourRecord& t) {
   std::vector<std::string> blackout;
   for (engine::CivilDay d : t.blackout_dates) blackout.push_back(absl::StrCat(d));
   return absl::StrJoin(
-      {t.leader_id.ToString(), std::string(t.title), std::string(t.slug), description, std::string(t.category),
-       Join(t.tags), absl::StrCat(t.price_cents), std::string(t.currency), absl::StrCat(t.duration_days),
-       t.duration_hours ? Num(*t.duration_hours) : "null", Opt(t.max_participants), std::string(t.city),
-       std::string(t.country), Location(t.location), Join(t.images), Opt(t.availability_start),
-       Opt(t.availability_end),
+      {t.leader_id.ToString(), t.title, t.slug, t.description, t.category, absl::StrJoin(t.tags, ","),
+       absl::StrCat(t.price_cents), t.currency, absl::StrCat(t.duration_days),
+       t.duration_hours ? Num(*t.duration_hours) : "null", Opt(t.max_participants), t.city, t.country,
+       Location(t.location), absl::StrJoin(t.images, ","), Opt(t.availability_start), Opt(t.availability_end),
        absl::StrJoin(blackout, ","), absl::StrCat(t.total_reviews), absl::StrCat(t.average_rating_x100),
        absl::StrCat(t.is_active), absl::StrCat(t.created_at_us), absl::StrCat(t.updated_at_us)},
       "|");
@@ -99,13 +93,13 @@ std::string LeaderTraits(const engine::Snapshot& snap, uint32_t leader) {
   return absl::StrJoin(traits, ",");
 }
 
-std::string Describe(const engine::LeaderRecord& l, const std::string& bio) {
+std::string Describe(const engine::LeaderRecord& l) {
   std::vector<std::string> languages;
   for (const engine::LeaderLanguage& lang : l.languages) {
     languages.push_back(absl::StrCat(lang.code, ":", std::string(engine::ProficiencyName(lang.proficiency))));
   }
   return absl::StrJoin(
-      {l.user_id.ToString(), std::string(engine::LeaderTypeName(l.type)), l.display_name, bio, l.city, l.country,
+      {l.user_id.ToString(), std::string(engine::LeaderTypeName(l.type)), l.display_name, l.bio, l.city, l.country,
        Location(l.location), absl::StrCat(l.hourly_rate_cents), absl::StrCat(l.is_verified),
        absl::StrCat(l.average_rating_x100), absl::StrCat(l.total_reviews), absl::StrCat(l.followers_count),
        absl::StrCat(l.is_active), absl::StrCat(l.created_at_us), absl::StrJoin(languages, ","),
@@ -136,15 +130,13 @@ View ViewOf(const engine::Snapshot& snap) {
   View v;
   const engine::Catalog& catalog = snap.catalog();
   for (uint32_t d = 0; d < catalog.tour_id_limit(); ++d) {
-    if (const engine::TourRecord* t = catalog.tour(d)) {
-      v.tours[t->id.ToString()] = Describe(*t, catalog.TourDescription(d));
-    }
+    if (const engine::TourRecord* t = catalog.tour(d)) v.tours[t->id.ToString()] = Describe(*t);
     // Schedules are listed under their tour's dense id, whatever its state.
     for (const engine::ScheduleRecord& s : catalog.tour_schedules(d)) v.schedules[s.id.ToString()] = Describe(s);
   }
   for (uint32_t d = 0; d < catalog.leader_id_limit(); ++d) {
     if (const engine::LeaderRecord* l = catalog.leader(d)) {
-      v.leaders[l->id.ToString()] = absl::StrCat(Describe(*l, catalog.LeaderBio(d)), "|traits:", LeaderTraits(snap, d));
+      v.leaders[l->id.ToString()] = absl::StrCat(Describe(*l), "|traits:", LeaderTraits(snap, d));
     }
   }
   snap.ForEachUserTraits([&](const Uuid& user, const engine::StoredUserTraits& traits) {
