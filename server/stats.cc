@@ -4,8 +4,27 @@
 
 #include <bit>
 #include <cstdio>
+#include <initializer_list>
+#include <string_view>
+#include <utility>
 
 namespace otter::server {
+namespace {
+
+// An object of `histogram`'s percentiles, named as given, and its max.
+void WritePercentiles(ResponseWriter& w, const LatencyHistogram& histogram,
+                      std::initializer_list<std::pair<std::string_view, double>> percentiles) {
+  w.BeginObject();
+  for (const auto& [name, q] : percentiles) {
+    w.Key(name);
+    w.Uint(histogram.Percentile(q));
+  }
+  w.Key("max");
+  w.Uint(histogram.max());
+  w.EndObject();
+}
+
+}  // namespace
 
 int LatencyHistogram::BucketOf(uint64_t micros) {
   if (micros < 8) return static_cast<int>(micros);
@@ -68,18 +87,7 @@ void ServerStats::WriteTo(ResponseWriter& w) const {
     w.Key("errors");
     w.Uint(per_op.errors.load(std::memory_order_relaxed));
     w.Key("latency_us");
-    w.BeginObject();
-    w.Key("p50");
-    w.Uint(per_op.latency.Percentile(0.50));
-    w.Key("p90");
-    w.Uint(per_op.latency.Percentile(0.90));
-    w.Key("p99");
-    w.Uint(per_op.latency.Percentile(0.99));
-    w.Key("p999");
-    w.Uint(per_op.latency.Percentile(0.999));
-    w.Key("max");
-    w.Uint(per_op.latency.max());
-    w.EndObject();
+    WritePercentiles(w, per_op.latency, {{"p50", 0.50}, {"p90", 0.90}, {"p99", 0.99}, {"p999", 0.999}});
     w.EndObject();
   }
   w.Key("rejected");
@@ -94,14 +102,7 @@ void ServerStats::WriteTo(ResponseWriter& w) const {
   w.Key("overloaded_queue_full");
   w.Uint(queries_.queue_full.load(std::memory_order_relaxed));
   w.Key("wait_us");
-  w.BeginObject();
-  w.Key("p50");
-  w.Uint(queries_.wait.Percentile(0.50));
-  w.Key("p99");
-  w.Uint(queries_.wait.Percentile(0.99));
-  w.Key("max");
-  w.Uint(queries_.wait.max());
-  w.EndObject();
+  WritePercentiles(w, queries_.wait, {{"p50", 0.50}, {"p99", 0.99}});
   w.EndObject();
   w.Key("connections");
   w.BeginObject();
